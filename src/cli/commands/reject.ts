@@ -1,0 +1,8 @@
+/** `safe-updater reject <id>`: refuse a held update. */
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { registerDecision } from './decide-approval.js';
+
+export function register(program: Command, ctx: CliContext): void {
+  registerDecision(program, ctx, 'reject');
+}
