@@ -1,0 +1,338 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryJournal } from '../../test/support/memory-journal.js';
+import { ScriptedUpdater, failing, healthy, testAsset } from '../../test/support/scripted-updater.js';
+import { SteppingClock } from '../../test/support/stepping-clock.js';
+import { ConflictError, ExitCode, PolicyError, SafeUpdaterError } from '../core/errors.js';
+import type { Decision } from '../core/model.js';
+import { createHealthChecker } from '../health/checker.js';
+import { createVerifier } from '../health/verifier.js';
+import { createOutboxNotifier } from '../notify/notifier.js';
+import { createUpdaters } from '../updaters/index.js';
+import { assetLeaseName } from './asset-lease.js';
+import { reconcile } from './reconcile.js';
+import {
+  outcomeError,
+  runManualRollback,
+  runUpdate,
+  type UpdateRequest,
+  type WorkflowDeps,
+} from './run-update.js';
+
+const CRASH = 'pod web-7d9 container app: CrashLoopBackOff, 3 restarts';
+
+function harness(initial = '1.0.0', options: { monitorMs?: number } = {}) {
+  const clock = new SteppingClock();
+  const journal = new MemoryJournal(clock);
+  const updater = new ScriptedUpdater(initial);
+  const deps: WorkflowDeps = {
+    journal,
+    updaters: createUpdaters({ helm: () => updater }),
+    verifier: createVerifier({
+      clock,
+      checker: createHealthChecker({ clock }),
+      monitorMs: options.monitorMs ?? 0,
+      monitorIntervalMs: 1_000,
+    }),
+    clock,
+    notifier: createOutboxNotifier({ journal, clock, channels: [{ type: 'webhook' }] }),
+    holder: 'test-host:1:abc',
+    limits: { maxRollbacks: 3, windowMs: 3_600_000 },
+  };
+  const request = (version: string, extra: Partial<UpdateRequest> = {}): UpdateRequest => ({
+    asset: testAsset(updater.live),
+    target: { version },
+    origin: 'cli',
+    requestedBy: 'cli:tester',
+    timeoutMs: 60_000,
+    ...extra,
+  });
+  const states = (id: string) => journal.transitionLog.filter((t) => t.updateId === id).map((t) => t.to);
+  return { clock, journal, updater, deps, request, states };
+}
+
+describe('runUpdate', () => {
+  it('journals every transition before its action and ends succeeded on a healthy version', async () => {
+    const { journal, updater, deps, request, states } = harness();
+    const seen: string[] = [];
+    updater.observe = (call) => {
+      const record = [...journal.records.values()][0];
+      seen.push(
+        `${call} @ ${record?.state ?? 'none'}${call === 'apply 1.1.0' ? ` facts.previous=${String(record?.facts.previous)}` : ''}`,
+      );
+    };
+    const result = await runUpdate(deps, request('1.1.0'));
+
+    expect(result.outcome).toBe('succeeded');
+    expect(outcomeError(result)).toBeUndefined();
+    expect(states(result.record?.id ?? '')).toEqual([
+      'queued',
+      'validating',
+      'applying',
+      'verifying',
+      'succeeded',
+    ]);
+    expect(seen).toEqual([
+      'refresh @ none',
+      'validate 1.1.0 @ validating',
+      'prepare @ validating',
+      'apply 1.1.0 @ applying facts.previous=1.0.0',
+      'verify 1.1.0 @ verifying',
+      'cleanup @ succeeded',
+    ]);
+    expect(journal.auditLog.map((e) => e.type)).toEqual(['update.started', 'update.succeeded']);
+    expect(journal.outbox.map((m) => `${m.channel} ${m.event}`)).toEqual([
+      'webhook#0 update.started',
+      'webhook#0 update.succeeded',
+    ]);
+    expect(await journal.getLease(assetLeaseName('helm/demo/web'))).toBeUndefined();
+  });
+
+  it('rolls back a crashlooping version, remembers it and refuses it next time (also with --force)', async () => {
+    const { journal, updater, deps, request, states } = harness();
+    updater.script.health = { '1.2.0': failing(CRASH) };
+    const result = await runUpdate(deps, request('1.2.0'));
+
+    expect(result.outcome).toBe('rolled-back');
+    expect(updater.live).toBe('1.0.0');
+    expect(states(result.record?.id ?? '')).toEqual([
+      'queued',
+      'validating',
+      'applying',
+      'verifying',
+      'rolling-back',
+      'rolled-back',
+    ]);
+    expect(result.record?.reason).toBe(CRASH);
+    expect(outcomeError(result)?.exitCode).toBe(ExitCode.rolledBack);
+    expect((await journal.failedVersions('helm/demo/web')).map((f) => f.version)).toEqual(['1.2.0']);
+    expect(journal.auditLog.map((e) => e.type)).toContain('update.rolled-back');
+
+    await expect(runUpdate(deps, request('1.2.0', { force: true }))).rejects.toBeInstanceOf(PolicyError);
+    const retried = await runUpdate(deps, request('1.2.0', { retryFailed: true }));
+    expect(retried.outcome).toBe('rolled-back');
+  });
+
+  it('pauses the asset on the third rollback within the window and refuses a fourth attempt', async () => {
+    const { journal, updater, deps, request } = harness();
+    updater.script.health = { '1.2.0': failing(CRASH), '1.3.0': failing(CRASH), '1.4.0': failing(CRASH) };
+    const outcomes = [];
+    for (const version of ['1.2.0', '1.3.0', '1.4.0']) outcomes.push(await runUpdate(deps, request(version)));
+
+    expect(outcomes.map((o) => o.outcome)).toEqual(['rolled-back', 'rolled-back', 'rolled-back']);
+    expect(outcomes[2]?.pausedReason).toMatch(/rollback loop: 3 rollbacks within 60 min/);
+    expect((await journal.getAsset('helm/demo/web'))?.paused).toBe(true);
+    expect(journal.outbox.map((m) => m.event)).toContain('update.loop-detected');
+
+    const fourth = runUpdate(deps, request('1.5.0', { force: true }));
+    await expect(fourth).rejects.toThrow(/paused: rollback loop/);
+    expect(updater.calls).not.toContain('apply 1.5.0');
+  });
+
+  it('does not count rollbacks older than the window', async () => {
+    const { clock, journal, updater, deps, request } = harness();
+    updater.script.health = { '1.2.0': failing(CRASH), '1.3.0': failing(CRASH), '1.4.0': failing(CRASH) };
+    await runUpdate(deps, request('1.2.0'));
+    await runUpdate(deps, request('1.3.0'));
+    clock.manual.advance(3_600_001);
+    const third = await runUpdate(deps, request('1.4.0'));
+    expect(third.pausedReason).toBeUndefined();
+    expect((await journal.getAsset('helm/demo/web'))?.paused).toBe(false);
+  });
+
+  it('ends rollback-failed, pauses and alerts when the rollback itself fails (exit 6)', async () => {
+    const { journal, updater, deps, request } = harness();
+    updater.script.health = { '1.2.0': failing(CRASH) };
+    updater.script.rollbackError = new Error('helm rollback: timed out waiting for the condition');
+    const result = await runUpdate(deps, request('1.2.0'));
+
+    expect(result.outcome).toBe('rollback-failed');
+    expect(outcomeError(result)?.exitCode).toBe(ExitCode.rollbackFailed);
+    expect((await journal.getAsset('helm/demo/web'))?.pausedReason).toMatch(/rollback failed/);
+    expect(journal.outbox.map((m) => m.event)).toContain('update.rollback-failed');
+  });
+
+  it('ends failed without touching the asset when validation fails, with the validation error', async () => {
+    const { updater, deps, request, states } = harness();
+    updater.script.validateError = new SafeUpdaterError('chart demo-app 9.9.9 not found');
+    const result = await runUpdate(deps, request('9.9.9'));
+    expect(result.outcome).toBe('failed');
+    expect(states(result.record?.id ?? '')).toEqual(['queued', 'validating', 'failed']);
+    expect(updater.calls.some((c) => c.startsWith('apply'))).toBe(false);
+    expect(outcomeError(result)?.message).toBe('chart demo-app 9.9.9 not found');
+  });
+
+  it('asks the live asset after a failed apply: unchanged → failed, changed → rolled back', async () => {
+    const first = harness();
+    first.updater.script.applyError = new Error('another operation is in progress');
+    expect((await runUpdate(first.deps, first.request('1.1.0'))).outcome).toBe('failed');
+
+    const second = harness();
+    second.updater.script.applyErrorAfterChange = new Error('timed out waiting for the condition');
+    const result = await runUpdate(second.deps, second.request('1.1.0'));
+    expect(result.outcome).toBe('rolled-back');
+    expect(second.updater.live).toBe('1.0.0');
+  });
+
+  it('rolls back when the version fails inside the monitor window after a healthy rollout', async () => {
+    const { updater, deps, request } = harness('1.0.0', { monitorMs: 5_000 });
+    updater.script.health = {
+      '1.1.0': [healthy(), healthy(), failing('pod web-1 container app: 2 restarts')],
+    };
+    const result = await runUpdate(deps, request('1.1.0'));
+    expect(result.outcome).toBe('rolled-back');
+    expect(result.record?.reason).toBe('pod web-1 container app: 2 restarts');
+  });
+
+  it('succeeds after a monitor window without failure', async () => {
+    const { clock, deps, request } = harness('1.0.0', { monitorMs: 5_000 });
+    const started = clock.now().getTime();
+    expect((await runUpdate(deps, request('1.1.0'))).outcome).toBe('succeeded');
+    expect(clock.now().getTime() - started).toBe(5_000);
+  });
+
+  it('enforces the policy decision unless forced', async () => {
+    const { deps, request } = harness();
+    const decision: Decision = {
+      candidate: {
+        assetId: 'helm/demo/web',
+        current: { version: '1.0.0' },
+        target: { version: '2.0.0' },
+        updateType: 'major',
+        priority: 1,
+      },
+      verdict: 'needs-approval',
+      reasons: ['major updates need approval (policy careful)'],
+    };
+    await expect(runUpdate(deps, request('2.0.0', { decision }))).rejects.toThrow(/needs approval/);
+    expect((await runUpdate(deps, request('2.0.0', { decision, force: true }))).outcome).toBe('succeeded');
+  });
+
+  it('changes nothing on a dry run', async () => {
+    const { journal, updater, deps, request } = harness();
+    const result = await runUpdate(deps, request('1.1.0', { dryRun: true }));
+    expect(result).toMatchObject({ outcome: 'dry-run', dryRun: { summary: '1.0.0 → 1.1.0' } });
+    expect(journal.records.size).toBe(0);
+    expect(updater.live).toBe('1.0.0');
+  });
+
+  it('refuses while another live process holds the asset (exit 7)', async () => {
+    const { journal, clock, deps, request } = harness();
+    await journal.tryAcquireLease(assetLeaseName('helm/demo/web'), 'other-host:1:x', 30_000, clock.now());
+    const attempt = runUpdate(deps, request('1.1.0'));
+    await expect(attempt).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('leaves the record verifying with --no-wait, and reconciliation finishes it', async () => {
+    const { journal, deps, request } = harness();
+    const started = await runUpdate(deps, request('1.1.0', { wait: false }));
+    expect(started.outcome).toBe('verifying');
+    expect((await journal.getUpdate(started.record?.id ?? ''))?.state).toBe('verifying');
+    await expect(runUpdate(deps, request('1.2.0'))).rejects.toBeInstanceOf(ConflictError);
+
+    const settled = await reconcile(deps, { timeoutMs: 60_000 });
+    expect(settled.map((e) => e.result?.outcome)).toEqual(['succeeded']);
+  });
+});
+
+describe('reconcile', () => {
+  async function interruptedAt(
+    state: 'queued' | 'validating' | 'applying' | 'verifying' | 'rolling-back',
+    live: string,
+  ) {
+    const h = harness();
+    const asset = testAsset('1.0.0');
+    await h.journal.upsertAssets([asset], h.clock.now());
+    const record = await h.journal.createUpdate({
+      assetId: asset.id,
+      assetKind: 'helm',
+      fromVersion: '1.0.0',
+      toVersion: '1.2.0',
+      origin: 'cli',
+      requestedBy: 'cli:tester',
+    });
+    const path = ['queued', 'validating', 'applying', 'verifying', 'rolling-back'];
+    for (let i = 1; i <= path.indexOf(state); i += 1) {
+      await h.journal.transition(record.id, path[i - 1] as 'queued', path[i] as 'validating', {
+        facts: path[i] === 'applying' ? { previous: '1.0.0' } : {},
+      });
+    }
+    h.updater.live = live;
+    const [entry] = await reconcile(h.deps, { timeoutMs: 60_000 });
+    return { ...h, entry, record: await h.journal.getUpdate(record.id) };
+  }
+
+  it('cancels records interrupted before anything changed', async () => {
+    expect((await interruptedAt('queued', '1.0.0')).record?.state).toBe('cancelled');
+    expect((await interruptedAt('validating', '1.0.0')).record?.state).toBe('cancelled');
+  });
+
+  it('marks an applying record failed when the asset is still on the previous version', async () => {
+    const { record, updater } = await interruptedAt('applying', '1.0.0');
+    expect(record?.state).toBe('failed');
+    expect(updater.calls.filter((c) => c.startsWith('rollback'))).toEqual([]);
+  });
+
+  it('verifies an applying record whose target is in place, and keeps it when healthy', async () => {
+    const { record, updater } = await interruptedAt('applying', '1.2.0');
+    expect(record?.state).toBe('succeeded');
+    expect(updater.live).toBe('1.2.0');
+  });
+
+  it('rolls back an applying record whose asset is in an unknown state', async () => {
+    const { record, updater } = await interruptedAt('applying', '1.1.5-partial');
+    expect(record?.state).toBe('rolled-back');
+    expect(updater.live).toBe('1.0.0');
+  });
+
+  it('finishes a rollback that was interrupted', async () => {
+    const { record, updater } = await interruptedAt('rolling-back', '1.2.0');
+    expect(record?.state).toBe('rolled-back');
+    expect(updater.live).toBe('1.0.0');
+  });
+
+  it('skips records whose lease a live process holds', async () => {
+    const h = harness();
+    const asset = testAsset('1.0.0');
+    await h.journal.upsertAssets([asset], h.clock.now());
+    await h.journal.createUpdate({
+      assetId: asset.id,
+      assetKind: 'helm',
+      fromVersion: '1.0.0',
+      toVersion: '1.2.0',
+      origin: 'cli',
+      requestedBy: 'cli:tester',
+    });
+    await h.journal.tryAcquireLease(assetLeaseName(asset.id), 'other-host:1:x', 30_000, h.clock.now());
+    const [entry] = await reconcile(h.deps, { timeoutMs: 60_000 });
+    expect(entry?.skipped).toMatch(/another safe-updater process/);
+  });
+});
+
+describe('runManualRollback', () => {
+  it('is journaled, remembers the version left behind, and automation does not undo it', async () => {
+    const { journal, updater, deps, request, states } = harness('1.1.0');
+    const result = await runManualRollback(deps, {
+      asset: testAsset('1.1.0'),
+      target: { version: '1.0.0' },
+      rollbackTo: { previous: '1.0.0' },
+      origin: 'cli',
+      requestedBy: 'cli:alice',
+      timeoutMs: 60_000,
+    });
+    expect(result.outcome).toBe('succeeded');
+    expect(updater.live).toBe('1.0.0');
+    expect(states(result.record?.id ?? '')).toEqual([
+      'queued',
+      'validating',
+      'applying',
+      'verifying',
+      'succeeded',
+    ]);
+    expect(result.record?.facts.workflow).toMatchObject({ kind: 'manual-rollback' });
+    expect(await journal.failedVersions('helm/demo/web')).toMatchObject([
+      { version: '1.1.0', reason: 'manually rolled back by cli:alice' },
+    ]);
+    expect(journal.auditLog.map((e) => e.type)).toContain('update.manual-rollback');
+    await expect(runUpdate(deps, request('1.1.0'))).rejects.toThrow(/already failed/);
+  });
+});
