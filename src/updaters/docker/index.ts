@@ -1,0 +1,10 @@
+/** The Docker updater and what the CLI wiring needs alongside it. */
+export {
+  createDockerCommandExecutor,
+  createDockerUpdater,
+  DockerUpdater,
+  UnreproducibleContainerError,
+} from './docker-updater.js';
+export type { DockerUpdaterOptions } from './docker-updater.js';
+export { readFacts, type DockerUpdateFacts } from './facts.js';
+export { planRecreate, describeRefusals, type RecreateSpec, type Refusal } from './recreate-spec.js';
