@@ -1,0 +1,7 @@
+export {
+  HelmUpdater,
+  readHelmFacts,
+  type HelmFacts,
+  type HelmLockState,
+  type HelmUpdaterOptions,
+} from './helm-updater.js';

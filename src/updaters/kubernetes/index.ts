@@ -1,0 +1,7 @@
+export {
+  WorkloadUpdater,
+  imageWithVersion,
+  readWorkloadFacts,
+  type WorkloadFacts,
+  type WorkloadUpdaterOptions,
+} from './workload-updater.js';
