@@ -97,7 +97,11 @@ export function createContext(deps: ContextDependencies): CliContext {
     exitCode: undefined,
     config() {
       const globals = deps.globals();
-      config ??= loadConfig(globals.config, { explicit: globals.configExplicit });
+      config ??= loadConfig(globals.config, {
+        explicit: globals.configExplicit,
+        cwd: deps.io.cwd,
+        env: deps.io.env,
+      });
       return config;
     },
     journal() {

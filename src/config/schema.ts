@@ -218,11 +218,14 @@ const notification = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
 });
 
-const assetSource = z.union([
-  z.strictObject({ helmRepo: z.url(), chart: z.string().min(1) }),
-  z.strictObject({ oci: z.string().regex(/^oci:\/\//, 'expected oci://registry/path/chart') }),
-  z.strictObject({ image: z.string().min(1) }),
-]);
+const assetSource = z.union(
+  [
+    z.strictObject({ helmRepo: z.url(), chart: z.string().min(1) }),
+    z.strictObject({ oci: z.string().regex(/^oci:\/\//, 'expected oci://registry/path/chart') }),
+    z.strictObject({ image: z.string().min(1) }),
+  ],
+  { error: 'expected { helmRepo, chart }, { oci } or { image }' },
+);
 
 const assetEntry = z.strictObject({
   id: z
