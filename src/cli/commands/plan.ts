@@ -1,29 +1,84 @@
 /** `safe-updater plan`: which updates policy would apply, which need approval, which are blocked, and why. */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
+import type { AssetKind } from '../../core/model.js';
+import { ExitCode } from '../../core/errors.js';
+import { describeVersion } from '../../core/model.js';
+import type { ScanReport } from '../../scan/scan.js';
 import type { CliContext } from '../context.js';
 import { addExamples } from '../help.js';
-import { notBuilt } from '../not-built.js';
+import type { TextTable } from '../output.js';
+import { evaluationJson, kindOption, problemLines, scanDependencies, scanWithProgress } from './scan.js';
 
 export interface PlanOptions {
-  kind?: ('helm' | 'kubernetes' | 'docker')[];
+  kind?: AssetKind[];
   namespace?: string;
 }
 
-export function register(program: Command, _ctx: CliContext): void {
+function planTable(report: ScanReport): TextTable {
+  const rows: string[][] = [];
+  for (const e of report.assets) {
+    const d = e.decision;
+    if (!d) continue;
+    const reasons = d.reasons.join('; ');
+    rows.push([
+      e.asset.id,
+      `${describeVersion(e.asset.current)} → ${describeVersion(d.candidate.target)}`,
+      d.candidate.updateType,
+      d.verdict,
+      reasons,
+    ]);
+  }
+  const count = (verdict: string): number =>
+    report.assets.filter((e) => e.decision?.verdict === verdict).length;
+  const upToDate = report.assets.filter((e) => e.status === 'up-to-date').length;
+  return {
+    headers: ['asset', 'update', 'type', 'verdict', 'reasons'],
+    rows,
+    footer: [
+      `${count('auto')} auto, ${count('needs-approval')} need approval, ${count('blocked')} blocked, ${upToDate} up to date`,
+      ...problemLines(report),
+    ].join('\n'),
+  };
+}
+
+export function register(program: Command, ctx: CliContext): void {
   const command = program
     .command('plan')
     .description('look up newer versions and show what policy would do with each, without changing anything')
     .argument('[asset]', 'one asset id, e.g. helm/default/web')
-    .addOption(
-      new Option('-k, --kind <kind...>', 'only these kinds').choices(['helm', 'kubernetes', 'docker']),
-    )
+    .addOption(kindOption())
     .option('-n, --namespace <namespace>', 'only this namespace')
-    .action(async (_asset: string | undefined, _options: PlanOptions) => {
-      notBuilt('plan', 'version lookup and policy decisions are on their way');
+    .action(async (asset: string | undefined, options: PlanOptions) => {
+      const deps = await scanDependencies(ctx, {
+        ...(options.kind ? { kinds: options.kind } : {}),
+        ...(options.namespace ? { namespace: options.namespace } : {}),
+        ...(asset ? { assetId: asset } : {}),
+      });
+      const report = await scanWithProgress(ctx, deps);
+      // Exit 4 when something waits for approval or is blocked; a failed lookup (5) says more and wins.
+      if (
+        ctx.exitCode === undefined &&
+        report.assets.some((e) => e.decision && e.decision.verdict !== 'auto')
+      ) {
+        ctx.exitCode = ExitCode.policy;
+      }
+      ctx.print(planTable(report), {
+        summary: {
+          auto: report.assets.filter((e) => e.decision?.verdict === 'auto').length,
+          needsApproval: report.assets.filter((e) => e.decision?.verdict === 'needs-approval').length,
+          blocked: report.assets.filter((e) => e.decision?.verdict === 'blocked').length,
+        },
+        problems: report.problems,
+        assets: report.assets.map(evaluationJson),
+      });
     });
   addExamples(command, [
     ['safe-updater plan', 'every asset: auto, needs-approval or blocked, with reasons'],
     ['safe-updater plan helm/default/web', 'one asset'],
     ['safe-updater plan --kind docker --output json', 'Docker containers only, as JSON'],
   ]);
+  command.addHelpText(
+    'after',
+    '\nExit code 4 when an update needs approval or is blocked; 5 when a lookup failed.\n',
+  );
 }
