@@ -241,6 +241,10 @@ export class DockerClient {
     });
   }
 
+  async removeVolume(name: string, signal?: AbortSignal): Promise<void> {
+    await this.json('DELETE', `/volumes/${encodeURIComponent(name)}`, { signal });
+  }
+
   // ----- images
 
   inspectImage(reference: string, signal?: AbortSignal): Promise<ImageInspect> {
@@ -287,6 +291,14 @@ export class DockerClient {
       }
       throw new ExternalHostError(this.host, what);
     }
+  }
+
+  /** Tags an image locally (POST /images/{name}/tag). */
+  async tagImage(reference: string, repository: string, tag: string, signal?: AbortSignal): Promise<void> {
+    await this.json('POST', `/images/${encodeURIComponent(reference)}/tag`, {
+      query: { repo: repository, tag },
+      signal,
+    });
   }
 
   async removeImage(reference: string, signal?: AbortSignal): Promise<void> {

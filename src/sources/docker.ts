@@ -134,3 +134,8 @@ export function createDockerSource(options: DockerSourceOptions): Source {
     },
   };
 }
+
+/** The asset ids a Docker asset depends on (its container dependencies live on the same host). */
+export function dependencyAssetIds(asset: Asset): string[] {
+  return (asset.container?.dependsOn ?? []).map((name) => dockerAssetId(asset.namespace, name));
+}

@@ -30,7 +30,7 @@ import { digestFor, formatImageRef, parseImageRef, repositoryName } from '../../
 import { lifecycleHook } from '../../docker/labels.js';
 import type { ContainerInspect, RegistryCredentials } from '../../docker/types.js';
 import type { ExecRequest, ExecResult, CommandExecutor } from '../../health/checks/exec.js';
-import { assetFromContainer, containerName, networkPeerName } from '../../sources/docker.js';
+import { assetFromContainer, BACKUP_MARKER, containerName, networkPeerName } from '../../sources/docker.js';
 import type { DryRunResult, UpdateContext, UpdateTarget, Updater } from '../types.js';
 import { assessContainer } from './container-health.js';
 import { backupName, readFacts, toFacts, type DockerUpdateFacts } from './facts.js';
@@ -101,7 +101,17 @@ export class DockerUpdater implements Updater {
   }
 
   async refresh(asset: Asset): Promise<Asset> {
-    const container = await this.client.inspectContainer(this.nameOf(asset));
+    const name = this.nameOf(asset);
+    const container = await this.client.findContainer(name);
+    if (!container) {
+      // Killed between parking the old container and creating the new one: the name is free but the
+      // asset is not gone — reconciliation must still reach rollback() to put it back.
+      const parked = await this.client.listContainers({ all: true });
+      const prefix = `/${name}${BACKUP_MARKER}`;
+      if (parked.some((summary) => summary.Names.some((n) => `/${n.replace(/^\//, '')}`.startsWith(prefix))))
+        return asset;
+      throw new NotFoundError(`container ${name} not found on Docker host ${this.options.hostName}`);
+    }
     const image = await this.client.findImage(container.Image);
     const networkPeer = await networkPeerName(this.client, container);
     const { asset: fresh } = assetFromContainer(container, image, {

@@ -4,6 +4,7 @@
  * old one, where it is parked, and — should it vanish — how to create it again.
  */
 import { SafeUpdaterError } from '../../core/errors.js';
+import { BACKUP_MARKER } from '../../sources/docker.js';
 import type { RecreateSpec } from './recreate-spec.js';
 
 export interface DockerUpdateFacts {
@@ -30,7 +31,7 @@ export interface DockerUpdateFacts {
 }
 
 export function backupName(name: string, id: string): string {
-  return `${name}-safe-updater-old-${id.slice(0, 12)}`;
+  return `${name}${BACKUP_MARKER}${id.slice(0, 12)}`;
 }
 
 export function toFacts(facts: DockerUpdateFacts): Record<string, unknown> {
