@@ -5,18 +5,17 @@
  * The JSON Schema in schema/safe-updater.schema.json is generated from this file (npm run schema:generate).
  */
 import { z } from 'zod';
-import { tryParseDuration } from './duration.js';
+import { DURATION_PATTERN } from './duration.js';
 
 export const DEFAULT_STATE_URL = 'sqlite://.safe-updater/state.db';
 
 /** Keel's policy names, always available besides the ones a configuration defines. */
 export const BUILTIN_POLICIES = ['all', 'major', 'minor', 'patch', 'none'] as const;
 
+/** A pattern rather than a refinement, so that the generated JSON Schema carries it to editors too. */
 export const duration = z
   .string()
-  .refine((text) => tryParseDuration(text) !== undefined, {
-    message: 'expected a duration such as 250ms, 30s, 5m or 1h',
-  })
+  .regex(new RegExp(DURATION_PATTERN), { message: 'expected a duration such as 250ms, 30s, 5m or 1h' })
   .meta({ description: 'A duration: a number with a unit (ms, s, m, h, d), e.g. 30s, 5m, 1h30m.' });
 
 const updateType = z.enum(['major', 'minor', 'patch', 'prerelease', 'digest']);

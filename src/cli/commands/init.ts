@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConflictError } from '../../core/errors.js';
+import { UsageError } from '../../core/errors.js';
 import { STARTER_CONFIG } from '../../config/starter.js';
 import type { CliContext } from '../context.js';
 import { addExamples } from '../help.js';
@@ -23,7 +23,7 @@ export function register(program: Command, ctx: CliContext): void {
         await writeFile(path, STARTER_CONFIG, { flag: options.force ? 'w' : 'wx' });
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-          throw new ConflictError(`${ctx.globals.config} exists already`, {
+          throw new UsageError(`${ctx.globals.config} exists already`, {
             hint: 'pass --force to overwrite it',
           });
         }
