@@ -63,6 +63,8 @@ function compileRegex(pattern: string, where: string): RegExp {
 function compileWindow(window: { cron: string; timezone?: string }, where: string): UpdateWindow {
   let cron: Cron;
   try {
+    // croner accepts any zone name and fails only when matching; Intl refuses unknown IANA zones now.
+    new Intl.DateTimeFormat('en', { timeZone: window.timezone ?? 'UTC' });
     cron = new Cron(window.cron, { timezone: window.timezone ?? 'UTC', paused: true });
   } catch (error) {
     throw new ConfigError(
