@@ -1,5 +1,4 @@
-import { describe, expect, it } from 'vitest';
-import { MemoryJournal } from '../../test/support/memory-journal.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ScriptedUpdater, failing, healthy, testAsset } from '../../test/support/scripted-updater.js';
 import { SteppingClock } from '../../test/support/stepping-clock.js';
 import { ConflictError, ExitCode, PolicyError, SafeUpdaterError } from '../core/errors.js';
@@ -8,6 +7,8 @@ import { createHealthChecker } from '../health/checker.js';
 import { createVerifier } from '../health/verifier.js';
 import { createOutboxNotifier } from '../notify/notifier.js';
 import { createUpdaters } from '../updaters/index.js';
+import { openJournal } from '../state/journal.js';
+import type { Journal } from '../state/types.js';
 import { assetLeaseName } from './asset-lease.js';
 import { reconcile } from './reconcile.js';
 import {
@@ -20,9 +21,17 @@ import {
 
 const CRASH = 'pod web-7d9 container app: CrashLoopBackOff, 3 restarts';
 
-function harness(initial = '1.0.0', options: { monitorMs?: number } = {}) {
+const opened: Journal[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((journal) => journal.close()));
+});
+
+/** A workflow over the real journal on an in-memory SQLite database and a scripted updater. */
+async function harness(initial = '1.0.0', options: { monitorMs?: number } = {}) {
   const clock = new SteppingClock();
-  const journal = new MemoryJournal(clock);
+  const journal = await openJournal('sqlite::memory:', { clock });
+  await journal.migrate();
+  opened.push(journal);
   const updater = new ScriptedUpdater(initial);
   const deps: WorkflowDeps = {
     journal,
@@ -46,16 +55,22 @@ function harness(initial = '1.0.0', options: { monitorMs?: number } = {}) {
     timeoutMs: 60_000,
     ...extra,
   });
-  const states = (id: string) => journal.transitionLog.filter((t) => t.updateId === id).map((t) => t.to);
-  return { clock, journal, updater, deps, request, states };
+  const states = async (id: string | undefined) => (await journal.transitions(id ?? '')).map((t) => t.to);
+  const audit = async () =>
+    (await journal.auditEvents({ assetId: 'helm/demo/web' })).map((e) => e.type).sort();
+  const outbox = async () =>
+    (await journal.dueNotifications(new Date('2100-01-01T00:00:00Z'), 100))
+      .map((m) => `${m.channel} ${m.event}`)
+      .sort();
+  return { clock, journal, updater, deps, request, states, audit, outbox };
 }
 
 describe('runUpdate', () => {
   it('journals every transition before its action and ends succeeded on a healthy version', async () => {
-    const { journal, updater, deps, request, states } = harness();
+    const { journal, updater, deps, request, states, audit, outbox } = await harness();
     const seen: string[] = [];
-    updater.observe = (call) => {
-      const record = [...journal.records.values()][0];
+    updater.observe = async (call) => {
+      const [record] = await journal.listUpdates({ assetId: 'helm/demo/web' });
       seen.push(
         `${call} @ ${record?.state ?? 'none'}${call === 'apply 1.1.0' ? ` facts.previous=${String(record?.facts.previous)}` : ''}`,
       );
@@ -64,7 +79,7 @@ describe('runUpdate', () => {
 
     expect(result.outcome).toBe('succeeded');
     expect(outcomeError(result)).toBeUndefined();
-    expect(states(result.record?.id ?? '')).toEqual([
+    expect(await states(result.record?.id)).toEqual([
       'queued',
       'validating',
       'applying',
@@ -79,22 +94,19 @@ describe('runUpdate', () => {
       'verify 1.1.0 @ verifying',
       'cleanup @ succeeded',
     ]);
-    expect(journal.auditLog.map((e) => e.type)).toEqual(['update.started', 'update.succeeded']);
-    expect(journal.outbox.map((m) => `${m.channel} ${m.event}`)).toEqual([
-      'webhook#0 update.started',
-      'webhook#0 update.succeeded',
-    ]);
+    expect(await audit()).toEqual(['update.started', 'update.succeeded']);
+    expect(await outbox()).toEqual(['webhook#0 update.started', 'webhook#0 update.succeeded']);
     expect(await journal.getLease(assetLeaseName('helm/demo/web'))).toBeUndefined();
   });
 
   it('rolls back a crashlooping version, remembers it and refuses it next time (also with --force)', async () => {
-    const { journal, updater, deps, request, states } = harness();
+    const { journal, updater, deps, request, states, audit } = await harness();
     updater.script.health = { '1.2.0': failing(CRASH) };
     const result = await runUpdate(deps, request('1.2.0'));
 
     expect(result.outcome).toBe('rolled-back');
     expect(updater.live).toBe('1.0.0');
-    expect(states(result.record?.id ?? '')).toEqual([
+    expect(await states(result.record?.id)).toEqual([
       'queued',
       'validating',
       'applying',
@@ -105,7 +117,7 @@ describe('runUpdate', () => {
     expect(result.record?.reason).toBe(CRASH);
     expect(outcomeError(result)?.exitCode).toBe(ExitCode.rolledBack);
     expect((await journal.failedVersions('helm/demo/web')).map((f) => f.version)).toEqual(['1.2.0']);
-    expect(journal.auditLog.map((e) => e.type)).toContain('update.rolled-back');
+    expect(await audit()).toContain('update.rolled-back');
 
     await expect(runUpdate(deps, request('1.2.0', { force: true }))).rejects.toBeInstanceOf(PolicyError);
     const retried = await runUpdate(deps, request('1.2.0', { retryFailed: true }));
@@ -113,7 +125,7 @@ describe('runUpdate', () => {
   });
 
   it('pauses the asset on the third rollback within the window and refuses a fourth attempt', async () => {
-    const { journal, updater, deps, request } = harness();
+    const { journal, updater, deps, request, outbox } = await harness();
     updater.script.health = { '1.2.0': failing(CRASH), '1.3.0': failing(CRASH), '1.4.0': failing(CRASH) };
     const outcomes = [];
     for (const version of ['1.2.0', '1.3.0', '1.4.0']) outcomes.push(await runUpdate(deps, request(version)));
@@ -121,7 +133,7 @@ describe('runUpdate', () => {
     expect(outcomes.map((o) => o.outcome)).toEqual(['rolled-back', 'rolled-back', 'rolled-back']);
     expect(outcomes[2]?.pausedReason).toMatch(/rollback loop: 3 rollbacks within 60 min/);
     expect((await journal.getAsset('helm/demo/web'))?.paused).toBe(true);
-    expect(journal.outbox.map((m) => m.event)).toContain('update.loop-detected');
+    expect(await outbox()).toContain('webhook#0 update.loop-detected');
 
     const fourth = runUpdate(deps, request('1.5.0', { force: true }));
     await expect(fourth).rejects.toThrow(/paused: rollback loop/);
@@ -129,7 +141,7 @@ describe('runUpdate', () => {
   });
 
   it('does not count rollbacks older than the window', async () => {
-    const { clock, journal, updater, deps, request } = harness();
+    const { clock, journal, updater, deps, request } = await harness();
     updater.script.health = { '1.2.0': failing(CRASH), '1.3.0': failing(CRASH), '1.4.0': failing(CRASH) };
     await runUpdate(deps, request('1.2.0'));
     await runUpdate(deps, request('1.3.0'));
@@ -140,7 +152,7 @@ describe('runUpdate', () => {
   });
 
   it('ends rollback-failed, pauses and alerts when the rollback itself fails (exit 6)', async () => {
-    const { journal, updater, deps, request } = harness();
+    const { journal, updater, deps, request, outbox } = await harness();
     updater.script.health = { '1.2.0': failing(CRASH) };
     updater.script.rollbackError = new Error('helm rollback: timed out waiting for the condition');
     const result = await runUpdate(deps, request('1.2.0'));
@@ -148,25 +160,25 @@ describe('runUpdate', () => {
     expect(result.outcome).toBe('rollback-failed');
     expect(outcomeError(result)?.exitCode).toBe(ExitCode.rollbackFailed);
     expect((await journal.getAsset('helm/demo/web'))?.pausedReason).toMatch(/rollback failed/);
-    expect(journal.outbox.map((m) => m.event)).toContain('update.rollback-failed');
+    expect(await outbox()).toContain('webhook#0 update.rollback-failed');
   });
 
   it('ends failed without touching the asset when validation fails, with the validation error', async () => {
-    const { updater, deps, request, states } = harness();
+    const { updater, deps, request, states } = await harness();
     updater.script.validateError = new SafeUpdaterError('chart demo-app 9.9.9 not found');
     const result = await runUpdate(deps, request('9.9.9'));
     expect(result.outcome).toBe('failed');
-    expect(states(result.record?.id ?? '')).toEqual(['queued', 'validating', 'failed']);
+    expect(await states(result.record?.id)).toEqual(['queued', 'validating', 'failed']);
     expect(updater.calls.some((c) => c.startsWith('apply'))).toBe(false);
     expect(outcomeError(result)?.message).toBe('chart demo-app 9.9.9 not found');
   });
 
   it('asks the live asset after a failed apply: unchanged → failed, changed → rolled back', async () => {
-    const first = harness();
+    const first = await harness();
     first.updater.script.applyError = new Error('another operation is in progress');
     expect((await runUpdate(first.deps, first.request('1.1.0'))).outcome).toBe('failed');
 
-    const second = harness();
+    const second = await harness();
     second.updater.script.applyErrorAfterChange = new Error('timed out waiting for the condition');
     const result = await runUpdate(second.deps, second.request('1.1.0'));
     expect(result.outcome).toBe('rolled-back');
@@ -174,7 +186,7 @@ describe('runUpdate', () => {
   });
 
   it('rolls back when the version fails inside the monitor window after a healthy rollout', async () => {
-    const { updater, deps, request } = harness('1.0.0', { monitorMs: 5_000 });
+    const { updater, deps, request } = await harness('1.0.0', { monitorMs: 5_000 });
     updater.script.health = {
       '1.1.0': [healthy(), healthy(), failing('pod web-1 container app: 2 restarts')],
     };
@@ -184,14 +196,14 @@ describe('runUpdate', () => {
   });
 
   it('succeeds after a monitor window without failure', async () => {
-    const { clock, deps, request } = harness('1.0.0', { monitorMs: 5_000 });
+    const { clock, deps, request } = await harness('1.0.0', { monitorMs: 5_000 });
     const started = clock.now().getTime();
     expect((await runUpdate(deps, request('1.1.0'))).outcome).toBe('succeeded');
     expect(clock.now().getTime() - started).toBe(5_000);
   });
 
   it('enforces the policy decision unless forced', async () => {
-    const { deps, request } = harness();
+    const { deps, request } = await harness();
     const decision: Decision = {
       candidate: {
         assetId: 'helm/demo/web',
@@ -208,22 +220,22 @@ describe('runUpdate', () => {
   });
 
   it('changes nothing on a dry run', async () => {
-    const { journal, updater, deps, request } = harness();
+    const { journal, updater, deps, request } = await harness();
     const result = await runUpdate(deps, request('1.1.0', { dryRun: true }));
     expect(result).toMatchObject({ outcome: 'dry-run', dryRun: { summary: '1.0.0 → 1.1.0' } });
-    expect(journal.records.size).toBe(0);
+    expect(await journal.listUpdates()).toEqual([]);
     expect(updater.live).toBe('1.0.0');
   });
 
   it('refuses while another live process holds the asset (exit 7)', async () => {
-    const { journal, clock, deps, request } = harness();
+    const { journal, clock, deps, request } = await harness();
     await journal.tryAcquireLease(assetLeaseName('helm/demo/web'), 'other-host:1:x', 30_000, clock.now());
     const attempt = runUpdate(deps, request('1.1.0'));
     await expect(attempt).rejects.toBeInstanceOf(ConflictError);
   });
 
   it('leaves the record verifying with --no-wait, and reconciliation finishes it', async () => {
-    const { journal, deps, request } = harness();
+    const { journal, deps, request } = await harness();
     const started = await runUpdate(deps, request('1.1.0', { wait: false }));
     expect(started.outcome).toBe('verifying');
     expect((await journal.getUpdate(started.record?.id ?? ''))?.state).toBe('verifying');
@@ -239,7 +251,7 @@ describe('reconcile', () => {
     state: 'queued' | 'validating' | 'applying' | 'verifying' | 'rolling-back',
     live: string,
   ) {
-    const h = harness();
+    const h = await harness();
     const asset = testAsset('1.0.0');
     await h.journal.upsertAssets([asset], h.clock.now());
     const record = await h.journal.createUpdate({
@@ -291,7 +303,7 @@ describe('reconcile', () => {
   });
 
   it('skips records whose lease a live process holds', async () => {
-    const h = harness();
+    const h = await harness();
     const asset = testAsset('1.0.0');
     await h.journal.upsertAssets([asset], h.clock.now());
     await h.journal.createUpdate({
@@ -310,7 +322,7 @@ describe('reconcile', () => {
 
 describe('runManualRollback', () => {
   it('is journaled, remembers the version left behind, and automation does not undo it', async () => {
-    const { journal, updater, deps, request, states } = harness('1.1.0');
+    const { journal, updater, deps, request, states, audit } = await harness('1.1.0');
     const result = await runManualRollback(deps, {
       asset: testAsset('1.1.0'),
       target: { version: '1.0.0' },
@@ -321,7 +333,7 @@ describe('runManualRollback', () => {
     });
     expect(result.outcome).toBe('succeeded');
     expect(updater.live).toBe('1.0.0');
-    expect(states(result.record?.id ?? '')).toEqual([
+    expect(await states(result.record?.id)).toEqual([
       'queued',
       'validating',
       'applying',
@@ -332,7 +344,7 @@ describe('runManualRollback', () => {
     expect(await journal.failedVersions('helm/demo/web')).toMatchObject([
       { version: '1.1.0', reason: 'manually rolled back by cli:alice' },
     ]);
-    expect(journal.auditLog.map((e) => e.type)).toContain('update.manual-rollback');
+    expect(await audit()).toContain('update.manual-rollback');
     await expect(runUpdate(deps, request('1.1.0'))).rejects.toThrow(/already failed/);
   });
 });

@@ -63,7 +63,7 @@ export class ScriptedUpdater implements Updater {
   readonly kind = 'helm' as const;
   readonly calls: string[] = [];
   /** Called at the start of every call, e.g. to read the journal at that moment. */
-  observe?: (call: string) => void;
+  observe?: (call: string) => Promise<void> | void;
   live: string;
   private looks = new Map<string, number>();
 
@@ -74,29 +74,29 @@ export class ScriptedUpdater implements Updater {
     this.live = initial;
   }
 
-  private record(call: string): void {
+  private async record(call: string): Promise<void> {
     this.calls.push(call);
-    this.observe?.(call);
+    await this.observe?.(call);
   }
 
   async refresh(asset: Asset): Promise<Asset> {
-    this.record('refresh');
+    await this.record('refresh');
     return { ...asset, current: { version: this.live } };
   }
   async validate(_asset: Asset, target: UpdateTarget): Promise<void> {
-    this.record(`validate ${target.version}`);
+    await this.record(`validate ${target.version}`);
     if (this.script.validateError) throw this.script.validateError;
   }
   async prepare(asset: Asset): Promise<Record<string, unknown>> {
-    this.record('prepare');
+    await this.record('prepare');
     return { previous: asset.current.version };
   }
   async dryRun(asset: Asset, target: UpdateTarget): Promise<DryRunResult> {
-    this.record(`dryRun ${target.version}`);
+    await this.record(`dryRun ${target.version}`);
     return { summary: `${asset.current.version} → ${target.version}` };
   }
   async apply(_asset: Asset, target: UpdateTarget): Promise<void> {
-    this.record(`apply ${target.version}`);
+    await this.record(`apply ${target.version}`);
     if (this.script.applyError) throw this.script.applyError;
     this.live = target.version;
     if (this.script.applyErrorAfterChange) throw this.script.applyErrorAfterChange;
@@ -107,7 +107,7 @@ export class ScriptedUpdater implements Updater {
     _facts: Record<string, unknown>,
     _ctx: UpdateContext,
   ): Promise<HealthStatus> {
-    this.record(`verify ${target.version}`);
+    await this.record(`verify ${target.version}`);
     const script = this.script.health?.[this.live];
     if (!script) return healthy();
     if (!Array.isArray(script)) return script;
@@ -117,19 +117,19 @@ export class ScriptedUpdater implements Updater {
   }
   async rollback(_asset: Asset, facts: Record<string, unknown>): Promise<void> {
     const to = String(facts.previous ?? facts.revisionVersion);
-    this.record(`rollback ${to}`);
+    await this.record(`rollback ${to}`);
     if (this.script.rollbackError) throw this.script.rollbackError;
     this.live = to;
   }
   async cleanup(): Promise<void> {
-    this.record('cleanup');
+    await this.record('cleanup');
   }
   async locate(
     _asset: Asset,
     target: UpdateTarget,
     facts: Record<string, unknown>,
   ): Promise<'target' | 'previous' | 'unknown'> {
-    this.record('locate');
+    await this.record('locate');
     if (this.live === target.version) return 'target';
     if (this.live === facts.previous) return 'previous';
     return 'unknown';
