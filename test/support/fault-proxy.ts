@@ -46,14 +46,19 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-async function forward(upstream: string, request: IncomingMessage, body: Buffer): Promise<Response> {
+async function forward(
+  upstream: string,
+  request: IncomingMessage,
+  body: Buffer,
+  path = request.url ?? '/',
+): Promise<Response> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined || name === 'host' || name === 'connection' || name === 'content-length')
       continue;
     headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  return fetch(`${upstream}${request.url ?? '/'}`, {
+  return fetch(`${upstream}${path}`, {
     method: request.method ?? 'GET',
     headers,
     ...(body.length > 0 ? { body } : {}),
@@ -86,11 +91,7 @@ async function page(
   const full = new URL(url.toString());
   full.searchParams.delete('last');
   full.searchParams.set('n', '100000');
-  const all = await forward(
-    upstream,
-    { ...request, url: `${full.pathname}${full.search}` } as IncomingMessage,
-    body,
-  );
+  const all = await forward(upstream, request, body, `${full.pathname}${full.search}`);
   if (all.status !== 200) {
     await relay(all, target, 'GET');
     return;
