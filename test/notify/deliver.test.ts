@@ -3,7 +3,8 @@ import { ManualClock } from '../../src/core/clock.js';
 import { REDACTED } from '../../src/core/redact.js';
 import { createDeliverer, PARKED_UNTIL, type DeliveryChannel } from '../../src/notify/deliver.js';
 import { createOutboxNotifier } from '../../src/notify/notifier.js';
-import { MemoryJournal } from '../support/memory-journal.js';
+import { openJournal } from '../../src/state/journal.js';
+import type { Journal, OutboxMessage } from '../../src/state/types.js';
 import { WebhookReceiver } from './receiver.js';
 
 const BASE_MS = 5_000;
@@ -11,18 +12,31 @@ const WINDOW_MS = 2_000;
 
 let receiver: WebhookReceiver;
 let clock: ManualClock;
-let journal: MemoryJournal;
+let journal: Journal;
 
 beforeEach(async () => {
   receiver = new WebhookReceiver();
   await receiver.start();
   clock = new ManualClock(new Date('2026-05-01T10:00:00Z'));
-  journal = new MemoryJournal(clock);
+  journal = await openJournal('sqlite::memory:', { clock });
+  await journal.migrate();
 });
 
 afterEach(async () => {
   await receiver.stop();
+  await journal.close();
 });
+
+/** Every message not delivered yet, parked ones included. */
+async function undelivered(): Promise<OutboxMessage[]> {
+  return journal.dueNotifications(new Date('9999-12-31T23:59:59Z'), 100);
+}
+
+async function onlyMessage(): Promise<OutboxMessage | undefined> {
+  const messages = await undelivered();
+  expect(messages).toHaveLength(1);
+  return messages[0];
+}
 
 function setup(channels: DeliveryChannel[], maxAttempts = 20) {
   const notifier = createOutboxNotifier({
@@ -78,7 +92,7 @@ describe('notification delivery to a real webhook receiver', () => {
     expect(body.events[1]?.text).toBe(
       `✅ helm/default/web 1.0.0 → 1.1.0: updated (pulled from https://bob:${REDACTED}@registry.example/v2/)`,
     );
-    expect(journal.outbox.every((message) => message.deliveredAt !== null)).toBe(true);
+    expect(await undelivered()).toEqual([]);
   });
 
   it('retries a 500 with exponential backoff and delivers once the receiver recovers', async () => {
@@ -88,7 +102,7 @@ describe('notification delivery to a real webhook receiver', () => {
     clock.advance(WINDOW_MS);
 
     expect(await deliverer.drainOnce()).toMatchObject({ retrying: 1 });
-    const message = journal.outbox[0];
+    let message = await onlyMessage();
     expect(message?.lastError).toBe('webhook#0: HTTP 500 Internal Server Error');
     expect(message?.nextAttemptAt.getTime()).toBe(clock.now().getTime() + BASE_MS);
 
@@ -99,13 +113,14 @@ describe('notification delivery to a real webhook receiver', () => {
 
     clock.advance(1);
     expect(await deliverer.drainOnce()).toMatchObject({ retrying: 1 });
+    message = await onlyMessage();
+    expect(message?.attempts).toBe(2);
     expect(message?.nextAttemptAt.getTime()).toBe(clock.now().getTime() + 2 * BASE_MS);
 
     clock.advance(2 * BASE_MS);
     expect(await deliverer.drainOnce()).toMatchObject({ delivered: 1 });
     expect(receiver.received).toHaveLength(3);
-    expect(message?.attempts).toBe(3);
-    expect(message?.deliveredAt).toEqual(clock.now());
+    expect(await undelivered()).toEqual([]);
   });
 
   it('does not retry a permanent 4xx forever: the message is parked with its error', async () => {
@@ -119,7 +134,7 @@ describe('notification delivery to a real webhook receiver', () => {
       expect(await deliverer.drainOnce()).toMatchObject({ delivered: 0, retrying: 0, parked: 0 });
     }
     expect(receiver.received).toHaveLength(1);
-    expect(journal.outbox[0]).toMatchObject({
+    expect(await onlyMessage()).toMatchObject({
       deliveredAt: null,
       nextAttemptAt: PARKED_UNTIL,
       lastError: 'webhook#0: HTTP 404 Not Found (not retried)',
@@ -132,8 +147,9 @@ describe('notification delivery to a real webhook receiver', () => {
     await notifier.notify('update.succeeded', payload('1.1.0'));
     clock.advance(WINDOW_MS);
     expect(await deliverer.drainOnce()).toMatchObject({ retrying: 1 });
-    expect(journal.outbox[0]?.lastError).toBe('webhook#0: ECONNREFUSED');
-    expect(journal.outbox[0]?.lastError).not.toContain(String(receiver.port));
+    const refused = await onlyMessage();
+    expect(refused?.lastError).toBe('webhook#0: ECONNREFUSED');
+    expect(refused?.lastError).not.toContain(String(receiver.port));
 
     await receiver.start();
     clock.advance(BASE_MS);
@@ -147,10 +163,12 @@ describe('notification delivery to a real webhook receiver', () => {
     await notifier.notify('update.succeeded', payload('1.1.0'));
     clock.advance(WINDOW_MS);
     await deliverer.drainOnce();
-    expect(journal.outbox[0]?.nextAttemptAt.getTime()).toBe(clock.now().getTime() + 120_000);
+    expect((await onlyMessage())?.nextAttemptAt.getTime()).toBe(clock.now().getTime() + 120_000);
     clock.advance(120_000);
     expect(await deliverer.drainOnce()).toMatchObject({ parked: 1 });
-    expect(journal.outbox[0]?.lastError).toBe('webhook#0: HTTP 502 Bad Gateway (gave up after 2 attempts)');
+    expect((await onlyMessage())?.lastError).toBe(
+      'webhook#0: HTTP 502 Bad Gateway (gave up after 2 attempts)',
+    );
   });
 
   it('speaks Slack, Discord and Teams, one request per channel, with configured headers', async () => {

@@ -7,8 +7,8 @@ import type { Asset } from '../../src/core/model.js';
 import { buildServer, startServer, type ServerDeps } from '../../src/server/app.js';
 import { createMetrics, recordFinishedUpdate } from '../../src/server/metrics.js';
 import type { ImagePushed } from '../../src/server/registry-events.js';
+import { openJournal } from '../../src/state/journal.js';
 import type { Journal } from '../../src/state/types.js';
-import { MemoryJournal } from '../support/memory-journal.js';
 
 const TOKEN = `token-${randomUUID()}`;
 const SECRET = `hook-${randomUUID()}`;
@@ -29,7 +29,7 @@ function asset(id: string, kind: Asset['kind'], namespace: string): Asset {
 }
 
 let clock: ManualClock;
-let journal: MemoryJournal;
+let journal: Journal;
 let pushes: ImagePushed[];
 let app: FastifyInstance;
 let paused: [string, boolean][];
@@ -50,7 +50,8 @@ async function build(overrides: Partial<ServerDeps> = {}): Promise<FastifyInstan
 
 beforeEach(async () => {
   clock = new ManualClock(new Date('2026-06-01T12:00:00Z'));
-  journal = new MemoryJournal(clock);
+  journal = await openJournal('sqlite::memory:', { clock });
+  await journal.migrate();
   pushes = [];
   paused = [];
   await journal.upsertAssets(
@@ -66,6 +67,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await app.close();
+  await journal.close();
 });
 
 const auth = { authorization: `Bearer ${TOKEN}` };
