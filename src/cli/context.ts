@@ -22,8 +22,7 @@ import { userInfo } from 'node:os';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { ExitCode } from '../core/errors.js';
 import { createLogger, type Logger, type LogLevel } from '../core/logger.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { openJournal } from '../state/journal.js';
+import type { LoadedConfig } from '../config/load.js';
 import type { Journal } from '../state/types.js';
 import { isTextTable, renderTable, toJson, type OutputFormat, type TextTable } from './output.js';
 
@@ -97,17 +96,17 @@ export function createContext(deps: ContextDependencies): CliContext {
     exitCode: undefined,
     config() {
       const globals = deps.globals();
-      config ??= loadConfig(globals.config, {
-        explicit: globals.configExplicit,
-        cwd: deps.io.cwd,
-        env: deps.io.env,
-      });
+      // Loaded on use, like the journal: `--help` and commands that need neither start faster.
+      config ??= import('../config/load.js').then(({ loadConfig }) =>
+        loadConfig(globals.config, { explicit: globals.configExplicit, cwd: deps.io.cwd, env: deps.io.env }),
+      );
       return config;
     },
     journal() {
       journal ??= (async () => {
         const url = deps.globals().state ?? (await context.config()).config.state;
-        const opened = await openJournal(url, { logger: context.logger });
+        const { openJournal } = await import('../state/journal.js');
+        const opened = await openJournal(url, { logger: context.logger, cwd: deps.io.cwd });
         await opened.migrate();
         return opened;
       })();

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { ExitCode, SafeUpdaterError, UsageError, errorMessage } from '../core/errors.js';
 import { redactString } from '../core/redact.js';
-import { ConfigValidationError } from '../config/load.js';
+import { ConfigValidationError } from '../config/problems.js';
 import { createContext, type CliContext, type CliIo } from './context.js';
 import { toJson } from './output.js';
 import { buildProgram, readGlobals } from './program.js';

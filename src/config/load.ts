@@ -13,31 +13,10 @@ import semver from 'semver';
 import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { ConfigValidationError, type ConfigProblem } from './problems.js';
 import { BUILTIN_POLICIES, configSchema, type Config } from './schema.js';
 
-export interface ConfigProblem {
-  file: string;
-  line: number;
-  column: number;
-  /** Dotted path of the key, e.g. rollback.monitor; empty for the document itself. */
-  path: string;
-  message: string;
-  /** `file:line:col: path: message`, as printed. */
-  text: string;
-}
-
-/** One or more problems in a configuration file, each with its position. */
-export class ConfigValidationError extends ConfigError {
-  readonly problems: ConfigProblem[];
-  readonly summary: string;
-  constructor(file: string, problems: ConfigProblem[]) {
-    super(problems.map((problem) => problem.text).join('\n'), {
-      hint: 'fix the lines above; `safe-updater init` writes a commented example',
-    });
-    this.problems = problems;
-    this.summary = `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${file}`;
-  }
-}
+export { ConfigValidationError, type ConfigProblem };
 
 export interface LoadedConfig {
   config: Config;
