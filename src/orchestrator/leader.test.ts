@@ -99,17 +99,20 @@ describe('LeaderElector over the journal lease', () => {
     const running = a.run(controller.signal).then(() => {
       finished = true;
     });
-    await vi.waitFor(() => expect(a.isLeader()).toBe(true));
+    await vi.waitFor(() => expect(a.isLeader()).toBe(true), { timeout: 20_000 });
     controller.abort();
     // The manual clock's sleep wakes only when moved.
-    await vi.waitFor(() => {
-      clock.advance(2_000);
-      expect(finished).toBe(true);
-    });
+    await vi.waitFor(
+      () => {
+        clock.advance(2_000);
+        expect(finished).toBe(true);
+      },
+      { timeout: 20_000 },
+    );
     await running;
     expect(a.isLeader()).toBe(false);
     expect(await journal.getLease('leader')).toBeUndefined();
-  });
+  }, 60_000);
 
   it('makes identities unique per process and instance', () => {
     expect(leaderIdentity()).not.toBe(leaderIdentity());
