@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRegistryEvent } from './registry-events.js';
+import type { Asset } from '../core/model.js';
+import { assetsForPush, parseRegistryEvent, type ImagePushed } from './registry-events.js';
 
 describe('parseRegistryEvent', () => {
   it('reads a Harbor PUSH_ARTIFACT event', () => {
@@ -51,5 +52,43 @@ describe('parseRegistryEvent', () => {
     ]);
     expect(parseRegistryEvent({ something: 'else' })).toBeUndefined();
     expect(parseRegistryEvent([1, 2])).toBeUndefined();
+  });
+});
+
+describe('assetsForPush', () => {
+  const base = { kind: 'kubernetes' as const, name: 'x', namespace: 'ns', current: { version: '1.0.0' } };
+  const asset = (id: string, source: Asset['source']): Asset => ({
+    ...base,
+    id,
+    labels: {},
+    annotations: {},
+    policy: 'minor',
+    healthChecks: [],
+    ...(source ? { source } : {}),
+  });
+  const assets = [
+    asset('local-app', { type: 'oci-image', image: '127.0.0.1:5001/demo/app' }),
+    asset('other-registry', { type: 'oci-image', image: '127.0.0.1:5002/demo/app' }),
+    asset('hub-nginx', { type: 'oci-image', image: 'nginx' }),
+    asset('chart', { type: 'oci-chart', ref: 'oci://127.0.0.1:5001/charts/demo-app', chart: 'demo-app' }),
+    asset('repo-chart', { type: 'helm-repo', repoUrl: 'http://127.0.0.1:8879', chart: 'demo-app' }),
+  ];
+  const ids = (push: ImagePushed) => assetsForPush(push, assets).map((a) => a.id);
+
+  it('matches registry and repository the way Docker names them', () => {
+    expect(ids({ registry: '127.0.0.1:5001', repository: 'demo/app', tag: '2.0.0', digest: null })).toEqual([
+      'local-app',
+    ]);
+    expect(ids({ registry: 'docker.io', repository: 'library/nginx', tag: '1.27', digest: null })).toEqual([
+      'hub-nginx',
+    ]);
+    expect(ids({ registry: null, repository: 'nginx', tag: '1.27', digest: null })).toEqual(['hub-nginx']);
+    expect(
+      ids({ registry: '127.0.0.1:5001', repository: 'charts/demo-app', tag: '1.4.0', digest: null }),
+    ).toEqual(['chart']);
+    expect(ids({ registry: '127.0.0.1:5009', repository: 'demo/app', tag: '2.0.0', digest: null })).toEqual(
+      [],
+    );
+    expect(ids({ registry: '127.0.0.1:5001', repository: 'Not Valid', tag: null, digest: null })).toEqual([]);
   });
 });

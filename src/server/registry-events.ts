@@ -7,9 +7,11 @@
  * - Harbor: `{ type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest, tag, resource_url }],
  *   repository: { repo_full_name } } }`;
  * - a generic JSON form: `{ repository: 'host/path', tag?, digest? }` or `{ image: 'host/path:tag' }`.
- * The registry host is reported as the payload names it (lower case); matching it against assets is the
- * consumer's business (normaliseRegistryHost in src/datasources/oci-registry/image-ref.ts).
+ * The registry host is reported as the payload names it (lower case); `assetsForPush` matches it against
+ * assets with Docker's naming rules (src/datasources/oci-registry/image-ref.ts).
  */
+import type { Asset } from '../core/model.js';
+import { parseImageReference, repositoryKey } from '../datasources/oci-registry/image-ref.js';
 
 export interface ImagePushed {
   /** Registry host with port, e.g. 127.0.0.1:5001 or docker.io; null when the payload does not say. */
@@ -134,4 +136,27 @@ export function parseRegistryEvent(body: unknown): ImagePushed[] | undefined {
     seen.add(key);
     return true;
   });
+}
+
+/** registry/repository in canonical form (docker.io → index.docker.io, library/ added), or undefined. */
+function canonicalRepository(reference: string): string | undefined {
+  try {
+    return repositoryKey(parseImageReference(reference));
+  } catch {
+    return undefined;
+  }
+}
+
+function assetRepository(asset: Asset): string | undefined {
+  const source = asset.source;
+  if (source?.type === 'oci-image') return canonicalRepository(source.image);
+  if (source?.type === 'oci-chart') return canonicalRepository(source.ref.replace(/^oci:\/\//, ''));
+  return undefined;
+}
+
+/** The assets whose image repository (or OCI chart) a push names: they deserve a check now. */
+export function assetsForPush(push: ImagePushed, assets: readonly Asset[]): Asset[] {
+  const pushed = canonicalRepository(push.registry ? `${push.registry}/${push.repository}` : push.repository);
+  if (pushed === undefined) return [];
+  return assets.filter((asset) => assetRepository(asset) === pushed);
 }
