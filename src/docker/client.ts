@@ -78,10 +78,14 @@ export function demultiplex(buffer: Buffer): { stdout: string; stderr: string } 
   return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
 
-/** The X-Registry-Auth header: base64url of the JSON credentials. */
+/**
+ * The X-Registry-Auth header: the JSON credentials in URL-safe base64 WITH padding (Go's
+ * base64.URLEncoding, which the docker CLI writes and podman requires: unpadded input fails with EOF).
+ */
 export function registryAuthHeader(serverAddress: string, credentials: RegistryCredentials): string {
   const json = JSON.stringify({ ...credentials, serveraddress: serverAddress });
-  return Buffer.from(json, 'utf8').toString('base64url');
+  const encoded = Buffer.from(json, 'utf8').toString('base64url');
+  return encoded.padEnd(Math.ceil(encoded.length / 4) * 4, '=');
 }
 
 /** Reads the pull progress stream; any `error` line makes the pull fail (the HTTP status is already 200). */
@@ -379,8 +383,13 @@ export class DockerClient {
       // plain-text error body
     }
     const what = `Docker ${method} ${path}: ${message || `HTTP ${response.statusCode}`}`;
-    if (response.statusCode === 404) throw new NotFoundError(what);
-    if (response.statusCode === 409) throw new ConflictError(what);
+    // podman sometimes answers a container removed mid-request with 500 "no such container".
+    if (response.statusCode === 404 || /no such container|does not exist in database/i.test(message)) {
+      throw new NotFoundError(what);
+    }
+    // podman answers a name clash with 500 where Docker says 409.
+    if (response.statusCode === 409 || /already in use|is in use by/i.test(message))
+      throw new ConflictError(what);
     if (response.statusCode >= 500) throw new ExternalHostError(this.host, what);
     throw new SafeUpdaterError(what);
   }

@@ -123,7 +123,8 @@ describe('Docker rollback', () => {
     expect(await containersOf(client, name)).toEqual([name]);
 
     // With the hook satisfied the same update goes through.
-    await client.exec(name, ['touch', '/data/ready-to-update'], { timeoutMs: 30_000 });
+    const touched = await client.exec(name, ['sh', '-c', ': > /data/ready-to-update'], { timeoutMs: 30_000 });
+    expect(touched.exitCode).toBe(0);
     const retry = await runUpdate(deps, request(await discoverAsset(client, name), '1.1.0'));
     expect(retry.outcome, String(retry.error ?? retry.health?.signal)).toBe('succeeded');
   });

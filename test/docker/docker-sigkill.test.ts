@@ -105,9 +105,9 @@ function runAndKill(name: string, trial: Trial, journalFile: string): Promise<st
 }
 
 describe('SIGKILL during a Docker update', () => {
-  it.each(TRIALS.map((trial, index) => ({ ...trial, index })))(
-    'trial $index: killed after "$killAfter" updating to $tag, the container is never missing',
-    async (trial) => {
+  it.each(TRIALS.map((trial, index) => [index, trial.killAfter, trial.tag, { ...trial, index }] as const))(
+    'trial %i: killed after "%s" updating to %s, the container is never missing',
+    async (_index, _killAfter, _tag, trial) => {
       const name = uniqueName(`kill${trial.index}`);
       made.push(name);
       const oldId = await runApp(client, name, {

@@ -103,7 +103,7 @@ describe('Docker update through the workflow', () => {
       extra: {
         User: '0',
         WorkingDir: '/data',
-        Healthcheck: { Test: ['CMD', 'true'], Interval: 2e9, Timeout: 1e9, Retries: 3 },
+        Healthcheck: { Test: ['CMD-SHELL', 'test -d /data'], Interval: 2e9, Timeout: 1e9, Retries: 3 },
       },
       hostConfig: { Memory: 64 * 1024 * 1024, CapDrop: ['NET_RAW'], ExtraHosts: ['db.internal:127.0.0.1'] },
     });

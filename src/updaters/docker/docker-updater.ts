@@ -56,6 +56,9 @@ export interface DockerUpdaterOptions {
   removeOldImage?: boolean;
 }
 
+/** Engine states that end by themselves; acting on a container in one of them fails. */
+const TRANSITIONAL = new Set(['stopping', 'removing']);
+
 /** The recreate cannot carry this container's configuration faithfully; nothing was changed. */
 export class UnreproducibleContainerError extends SafeUpdaterError {}
 
@@ -210,6 +213,7 @@ export class DockerUpdater implements Updater {
       oldImageId: container.Image,
       backupName: backupName(name, container.Id),
       wasRunning: container.State.Running,
+      oldHealth: container.State.Health?.Status ?? 'none',
       stopTimeoutSeconds:
         typeof stopTimeout === 'number' && stopTimeout > 0
           ? stopTimeout
@@ -378,7 +382,7 @@ export class DockerUpdater implements Updater {
         if (!(error instanceof NotFoundError)) throw error;
       });
     }
-    let old = await this.client.findContainer(facts.oldId, ctx.signal);
+    let old = await this.settled(facts.oldId, ctx);
     if (!old) {
       ctx.progress?.(
         `old container ${facts.oldId.slice(0, 12)} is gone; creating it again from its journaled configuration`,
@@ -390,6 +394,20 @@ export class DockerUpdater implements Updater {
     }
     if (facts.wasRunning && !old.State.Running) await this.client.startContainer(old.Id, ctx.signal);
     return old;
+  }
+
+  /**
+   * The container once it is out of a transition: a process killed mid-stop leaves the engine finishing
+   * that stop (podman refuses start and rename meanwhile), for up to the stop timeout.
+   */
+  private async settled(id: string, ctx: UpdateContext): Promise<ContainerInspect | undefined> {
+    const deadline = this.clock.now().getTime() + Math.max(ctx.timeoutMs, 1_000);
+    for (;;) {
+      const container = await this.client.findContainer(id, ctx.signal);
+      if (!container || !TRANSITIONAL.has(container.State.Status) || this.clock.now().getTime() > deadline)
+        return container;
+      await this.clock.sleep(this.options.pollIntervalMs ?? 500, ctx.signal);
+    }
   }
 
   async rollback(_asset: Asset, rawFacts: Record<string, unknown>, ctx: UpdateContext): Promise<void> {
@@ -405,26 +423,32 @@ export class DockerUpdater implements Updater {
       );
     }
     if (!facts.wasRunning) return;
-    // The old container must be up again; it ran before, so it only has to be running (and healthy when it
-    // has a HEALTHCHECK) — not to prove a stability window it already proved.
+    // The old container must be up again, and healthy when it was healthy before. It proved its stability
+    // before the update, so no stability window; and podman keeps the last HEALTHCHECK status across a
+    // restart, so a stale 'unhealthy' is waited out rather than taken as the answer.
     const deadline = this.clock.now().getTime() + ctx.timeoutMs;
     const restartBaseline = (await this.client.inspectContainer(restored.Id, ctx.signal)).RestartCount ?? 0;
+    const wantHealthy = facts.oldHealth === 'healthy';
     for (;;) {
       const container = await this.client.findContainer(restored.Id, ctx.signal);
       if (!container) throw new RollbackFailedError(`restored container ${facts.containerName} vanished`);
       const assessment = assessContainer(container, { now: this.clock.now(), stableMs: 0, restartBaseline });
-      if (assessment.phase === 'healthy') return;
-      if (assessment.phase === 'failed') {
+      const unhealthyOnly =
+        assessment.phase === 'failed' &&
+        container.State.Running &&
+        container.State.Health?.Status === 'unhealthy';
+      if (assessment.phase === 'healthy' || (unhealthyOnly && !wantHealthy)) return;
+      if (assessment.phase === 'failed' && !unhealthyOnly) {
         throw new RollbackFailedError(
           `restored container ${facts.containerName} is not healthy: ${assessment.signal}`,
         );
       }
-      const last = assessment.message;
       const remaining = deadline - this.clock.now().getTime();
-      if (remaining <= 0)
+      if (remaining <= 0) {
         throw new RollbackFailedError(
-          `restored container ${facts.containerName} not healthy in time: ${last}`,
+          `restored container ${facts.containerName} not healthy in time: ${assessment.message}`,
         );
+      }
       await this.clock.sleep(Math.min(this.options.pollIntervalMs ?? 500, remaining), ctx.signal);
     }
   }

@@ -19,6 +19,8 @@ export interface DockerUpdateFacts {
   backupName: string;
   /** Whether the old container was running (a stopped one is restored stopped). */
   wasRunning: boolean;
+  /** The old container's HEALTHCHECK status before the update ('none' without one). */
+  oldHealth?: string;
   /** Seconds the engine waits before killing on stop. */
   stopTimeoutSeconds: number;
   /** The reference the new container is created from, and the image id it resolved to. */
