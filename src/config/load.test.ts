@@ -140,6 +140,20 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('takes the channel type from a shoutrrr URL, and wants one of the two', () => {
+    const config = parseConfig(
+      'notifications:\n  - url: teams://group@tenant/altId/groupOwner\n',
+      'su.yaml',
+      context,
+    );
+    expect(config.notifications[0]?.type).toBe('teams');
+    expect(problemsOf('notifications:\n  - url: https://hooks.example.com/x\n')).toEqual([
+      expect.stringMatching(
+        /^su\.yaml:2:10: notifications\[0\]\.url: expected a type \(slack, discord, teams, webhook\) or a shoutrrr URL/,
+      ) as unknown as string,
+    ]);
+  });
+
   it('refuses more than one source of a registry password', () => {
     expect(problemsOf('registries:\n  - { host: r, password: a, passwordEnv: REGISTRY_PW }\n')).toEqual([
       'su.yaml:2:5: registries[0]: expected at most one of password, passwordEnv, passwordFile; got a mapping with keys host, password, passwordEnv',

@@ -207,15 +207,53 @@ export const healthCheckSchema = z.discriminatedUnion('type', [
   }),
 ]);
 
-const notification = z.strictObject({
-  type: z.enum(['slack', 'discord', 'webhook']),
-  url: z.url(),
-  events: z
-    .array(z.string())
-    .default([])
-    .meta({ description: 'Event types to send (e.g. update.rolled-back); empty means all.' }),
-  headers: z.record(z.string(), z.string()).optional(),
-});
+/** shoutrrr-style URL schemes (containrrr/shoutrrr, as Watchtower uses them) and the channel type each names. */
+const SHOUTRRR_TYPES: Record<string, 'slack' | 'discord' | 'teams' | 'webhook'> = {
+  'slack:': 'slack',
+  'discord:': 'discord',
+  'teams:': 'teams',
+  'generic:': 'webhook',
+  'generic+http:': 'webhook',
+  'generic+https:': 'webhook',
+};
+
+/** `type` may be left out for a shoutrrr URL; after parsing it is always set. */
+const notification = z
+  .strictObject({
+    type: z
+      .enum(['slack', 'discord', 'teams', 'webhook'])
+      .optional()
+      .meta({
+        description: 'Channel type; may be left out when the URL is a shoutrrr URL (slack://, teams://, …).',
+      }),
+    url: z
+      .url()
+      .meta({
+        description: 'Webhook URL, or a shoutrrr URL: slack://, discord://, teams://, generic+https://',
+      }),
+    events: z
+      .array(z.string())
+      .default([])
+      .meta({ description: 'Event types to send (e.g. update.rolled-back); empty means all.' }),
+    headers: z.record(z.string(), z.string()).optional(),
+  })
+  .transform((entry, ctx) => {
+    const type = entry.type ?? SHOUTRRR_TYPES[entry.url.slice(0, entry.url.indexOf(':') + 1).toLowerCase()];
+    if (type === undefined) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['url'],
+        input: entry.url,
+        message: `expected a type (slack, discord, teams, webhook) or a shoutrrr URL (${Object.keys(
+          SHOUTRRR_TYPES,
+        )
+          .map((scheme) => `${scheme}//`)
+          .join(', ')})`,
+      });
+      return z.NEVER;
+    }
+    return { ...entry, type };
+  });
 
 const assetSource = z.union(
   [
