@@ -3,11 +3,10 @@
  * updaters, verifier, notifier, workflow). Everything is built on first use, so `history` never starts helm
  * and `scan --kind docker` never reads a kubeconfig. The only place where configuration meets code.
  */
-import { readFileSync } from 'node:fs';
-import { ConfigError, ExternalHostError, NotFoundError, UsageError } from '../core/errors.js';
+import { ExternalHostError, NotFoundError, UsageError } from '../core/errors.js';
 import type { Asset, AssetKind } from '../core/model.js';
 import { parseDuration } from '../config/duration.js';
-import type { Config, RegistryConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { DockerClient } from '../docker/client.js';
 import { HelmClient, type ChartAccess, type ChartLocation } from '../helm/helm-client.js';
 import { createKubeClients, type KubeClients } from '../kubernetes/client.js';
@@ -29,20 +28,6 @@ import { createUpdaters, type Updaters } from '../updaters/index.js';
 import { WorkloadUpdater } from '../updaters/kubernetes/index.js';
 import type { CliContext } from './context.js';
 
-function registryPassword(registry: RegistryConfig): string | undefined {
-  if (registry.passwordEnv !== undefined) return process.env[registry.passwordEnv];
-  if (registry.passwordFile !== undefined) {
-    try {
-      return readFileSync(registry.passwordFile, 'utf8').trim();
-    } catch (error) {
-      throw new ConfigError(`registry ${registry.host}: cannot read passwordFile ${registry.passwordFile}`, {
-        cause: error,
-      });
-    }
-  }
-  return registry.password;
-}
-
 /** Credentials and plain HTTP for a chart location, from the registry entry of its host. */
 export function chartAccessFor(config: Config, chart: ChartLocation): ChartAccess | undefined {
   const url = chart.type === 'helm-repo' ? chart.repoUrl : chart.ref.replace(/^oci:/, 'http:');
@@ -54,7 +39,8 @@ export function chartAccessFor(config: Config, chart: ChartLocation): ChartAcces
   }
   const registry = config.registries.find((r) => r.host === host);
   if (!registry) return undefined;
-  const password = registryPassword(registry);
+  // The configuration loader has already resolved passwordEnv / passwordFile into password.
+  const password = registry.password;
   return {
     ...(registry.username !== undefined ? { username: registry.username } : {}),
     ...(password !== undefined ? { password } : {}),

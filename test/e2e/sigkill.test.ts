@@ -1,0 +1,97 @@
+/**
+ * The write-ahead promise, tested the hard way: the real CLI is killed with SIGKILL at a random moment of an
+ * update (healthy targets, and crashlooping ones whose rollback can be interrupted too). After each kill a
+ * restarted CLI (`history`, which settles interrupted records first) must leave nothing non-terminal, and the
+ * Deployment must run the version its last record implies: the target after `succeeded`, the previous one
+ * after `rolled-back`, `failed` or `cancelled`.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  clients,
+  createNamespace,
+  createWorkload,
+  deleteNamespace,
+  demoImage,
+} from '../kubernetes/cluster.js';
+import { loadEnvironment } from '../support/env.js';
+import {
+  collect,
+  createWorkspace,
+  historyUpdates,
+  liveTag,
+  said,
+  waitForDeployment,
+  type Workspace,
+} from './support.js';
+
+const TRIALS = 10;
+const TERMINAL = ['succeeded', 'failed', 'rolled-back', 'rollback-failed', 'cancelled'];
+
+describe('SIGKILL at random points of an update', () => {
+  const kube = clients();
+  let ns = '';
+  let id = '';
+  let ws: Workspace | undefined;
+
+  beforeAll(async () => {
+    ns = await createNamespace(kube, 'e2e-kill');
+    id = `k8s/${ns}/deployment/api/container/app`;
+    const env = loadEnvironment();
+    ws = createWorkspace({
+      helm: 'helm4',
+      namespaces: [ns],
+      defaultPolicy: 'all',
+      // Interrupted updates may end rolled back often: no loop pause in this test.
+      rollback: { maxRollbacks: 1000 },
+      assets: [{ id, source: { image: `${env.registries.anonymous.host}/${env.fixtures.imageRepository}` } }],
+    });
+    await createWorkload(kube, {
+      kind: 'Deployment',
+      namespace: ns,
+      name: 'api',
+      image: demoImage('1.0.0'),
+      annotations: { 'safe-updater.io/enable': 'true' },
+    });
+    await waitForDeployment(ns, 'api', '1.0.0');
+  });
+
+  afterAll(async () => {
+    await ws?.cleanup();
+    if (ns) await deleteNamespace(kube, ns);
+  });
+
+  it(
+    `settles every interrupted update after a restart (${TRIALS} trials)`,
+    { timeout: 1_200_000 },
+    async () => {
+      const workspace = ws as Workspace;
+      const outcomes: string[] = [];
+      for (let trial = 0; trial < TRIALS; trial += 1) {
+        const current = await liveTag(ns, 'Deployment', 'api');
+        const target = trial % 3 === 2 ? '1.2.0-crashloop' : current === '1.0.0' ? '1.1.0' : '1.0.0';
+        const child = workspace.spawnCli(['update', id, '--to-version', target, '--force', '--retry-failed']);
+        const finished = collect(child);
+        const killAfterMs = 300 + Math.floor(Math.random() * 8_000);
+        const exited = await Promise.race([finished.then(() => true), sleep(killAfterMs).then(() => false)]);
+        if (!exited) child.kill('SIGKILL');
+        const first = await finished;
+
+        const history = await workspace.cli(['history', id, '--limit', '100']);
+        expect(history.code, said(history)).toBe(0);
+        const updates = historyUpdates(history);
+        const open = updates.filter((u) => !TERMINAL.includes(u.state));
+        expect(open, `trial ${trial}: ${said(history)}`).toEqual([]);
+        const last = updates[0];
+        expect(last?.state).not.toBe('rollback-failed');
+        const expected = last ? (last.state === 'succeeded' ? last.toVersion : last.fromVersion) : '1.0.0';
+        await waitForDeployment(ns, 'api', expected);
+        outcomes.push(
+          `trial ${trial}: ${current}→${target} ${exited ? `exited ${String(first.code)}` : `killed after ${killAfterMs} ms`}; last record ${last?.state ?? 'none'}; runs ${expected}`,
+        );
+      }
+      console.log(outcomes.join('\n'));
+      expect(outcomes).toHaveLength(TRIALS);
+    },
+  );
+});
