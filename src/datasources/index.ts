@@ -3,7 +3,7 @@ import type { VersionSource } from '../core/model.js';
 import { defaultHttpOptions, type HttpOptions } from './http.js';
 import { HelmRepoDatasource } from './helm-repo/index.js';
 import { OciChartDatasource } from './oci-chart/index.js';
-import type { CredentialDeps } from './oci-registry/credentials.js';
+import { CredentialStore, type CredentialDeps } from './oci-registry/credentials.js';
 import { OciRegistryDatasource } from './oci-registry/index.js';
 import { RegistryPool } from './oci-registry/registry-pool.js';
 import type { Datasource } from './types.js';
@@ -16,13 +16,27 @@ export interface DatasourceDeps extends CredentialDeps {
   pageSize?: number;
 }
 
-export function createDatasources(deps: DatasourceDeps): DatasourceMap {
+/** The datasources; `credentials` is shared by registries and chart repositories (one store, read once). */
+export function createDatasources(
+  deps: DatasourceDeps,
+  credentials = new CredentialStore(deps),
+): DatasourceMap {
   const http: HttpOptions = { ...defaultHttpOptions, ...deps.http };
-  const pool = new RegistryPool({ ...deps, http });
+  const pool = new RegistryPool({
+    http,
+    credentials,
+    ...(deps.cacheTtlMs === undefined ? {} : { cacheTtlMs: deps.cacheTtlMs }),
+    ...(deps.pageSize === undefined ? {} : { pageSize: deps.pageSize }),
+    registries: deps.registries,
+  });
   return {
     'oci-image': new OciRegistryDatasource(pool),
     'oci-chart': new OciChartDatasource(pool),
-    'helm-repo': new HelmRepoDatasource({ ...deps, http }),
+    'helm-repo': new HelmRepoDatasource({
+      http,
+      credentials,
+      ...(deps.cacheTtlMs === undefined ? {} : { cacheTtlMs: deps.cacheTtlMs }),
+    }),
   };
 }
 

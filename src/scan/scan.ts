@@ -21,6 +21,8 @@ export interface ScanDeps extends EvaluationDeps {
   /** Skip version lookups: discovery only. */
   discoverOnly?: boolean;
   onProgress?: (done: number, total: number) => void;
+  /** Runs between discovery and lookups, e.g. to read the registry credentials assets name; its problems are listed. */
+  prepare?: (assets: Asset[]) => Promise<DiscoveryProblem[]>;
   actor?: string;
 }
 
@@ -56,6 +58,7 @@ export async function runScan(deps: ScanDeps): Promise<ScanReport> {
   const discovered = await discoverAssets(deps.sources, deps.signal);
   const assets = discovered.assets.filter((asset) => deps.select?.(asset) ?? true);
   if (deps.journal) await deps.journal.upsertAssets(assets, startedAt);
+  const problems = [...discovered.problems, ...((await deps.prepare?.(assets)) ?? [])];
   let done = 0;
   const evaluations = deps.discoverOnly
     ? assets.map((asset): AssetEvaluation => ({ asset, status: 'up-to-date' }))
@@ -68,7 +71,7 @@ export async function runScan(deps: ScanDeps): Promise<ScanReport> {
     startedAt,
     finishedAt: deps.clock.now(),
     assets: evaluations,
-    problems: discovered.problems,
+    problems,
   };
   if (deps.journal) {
     await deps.journal.audit({
@@ -92,7 +95,7 @@ export function summarize(report: ScanReport): Record<string, number> {
 /** 5 when a source was unreachable or a lookup failed; 2 when a policy is invalid; else 0. */
 export function scanExitCode(report: ScanReport): ExitCode {
   const failed = report.assets.some((a) => a.status === 'lookup-failed' || a.status === 'not-found');
-  if (failed || report.problems.length > 0) return ExitCode.unavailable;
+  if (failed || report.problems.some((p) => p.unavailable)) return ExitCode.unavailable;
   if (report.assets.some((a) => a.status === 'invalid-policy')) return ExitCode.usage;
   return ExitCode.ok;
 }

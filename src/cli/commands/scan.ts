@@ -11,9 +11,16 @@ import { describeVersion } from '../../core/model.js';
 import type { Config } from '../../config/schema.js';
 import { parseDuration } from '../../config/duration.js';
 import { createDatasources, type DatasourceMap } from '../../datasources/index.js';
+import {
+  CredentialStore,
+  type CredentialDeps,
+  type DockerConfigJson,
+} from '../../datasources/oci-registry/credentials.js';
+import { errorMessage } from '../../core/errors.js';
+import type { DiscoveryProblem } from '../../sources/types.js';
 import { DockerClient } from '../../docker/client.js';
 import { HelmClient } from '../../helm/helm-client.js';
-import { createKubeClients } from '../../kubernetes/client.js';
+import { createKubeClients, type KubeClients } from '../../kubernetes/client.js';
 import { Workloads } from '../../kubernetes/workloads.js';
 import { PolicyBook } from '../../policy/policies.js';
 import type { AssetEvaluation, EvaluationDeps } from '../../scan/evaluate.js';
@@ -60,13 +67,62 @@ export function healthCheckSpecs(config: Config): Record<string, HealthCheckSpec
   return specs;
 }
 
-/** The datasources the configuration describes (registries, docker config.json, env). */
-export function datasourcesFromConfig(config: Config, env: NodeJS.ProcessEnv): DatasourceMap {
+function credentialDeps(config: Config, env: NodeJS.ProcessEnv): CredentialDeps {
   const home = env.HOME ?? '';
   const dockerConfigPaths = config.registriesAuth.dockerConfig
     ? [config.registriesAuth.dockerConfig.replace(/^~(?=\/)/, home)]
     : [join(env.DOCKER_CONFIG ?? join(home, '.docker'), 'config.json')];
-  return createDatasources({ registries: config.registries, dockerConfigPaths, env });
+  return { registries: config.registries, dockerConfigPaths, env };
+}
+
+/** Registry credentials the configuration describes (registries, docker config.json, env, files). */
+export function credentialStoreFromConfig(config: Config, env: NodeJS.ProcessEnv): CredentialStore {
+  return new CredentialStore(credentialDeps(config, env));
+}
+
+/** The datasources the configuration describes. */
+export function datasourcesFromConfig(
+  config: Config,
+  env: NodeJS.ProcessEnv,
+  credentials?: CredentialStore,
+): DatasourceMap {
+  return createDatasources(
+    credentialDeps(config, env),
+    credentials ?? credentialStoreFromConfig(config, env),
+  );
+}
+
+/**
+ * Reads the imagePullSecrets (kubernetes.io/dockerconfigjson) that discovered workloads name, so lookups
+ * use the credentials the cluster itself pulls with. A secret that cannot be read is listed, not fatal.
+ */
+async function readPullSecrets(
+  kubeClients: () => KubeClients,
+  assets: Asset[],
+  credentials: CredentialStore,
+): Promise<DiscoveryProblem[]> {
+  const names = new Set(
+    assets.flatMap((a) => (a.workload?.imagePullSecrets ?? []).map((name) => `${a.namespace}/${name}`)),
+  );
+  if (names.size === 0) return [];
+  const problems: DiscoveryProblem[] = [];
+  const configs: DockerConfigJson[] = [];
+  for (const key of names) {
+    const [namespace = '', name = ''] = key.split('/');
+    try {
+      const secret = await kubeClients().core.readNamespacedSecret({ name, namespace });
+      const data = secret.data?.['.dockerconfigjson'] ?? secret.data?.['.dockercfg'];
+      if (!data) continue;
+      const parsed = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as DockerConfigJson &
+        DockerConfigJson['auths'];
+      // .dockercfg (the old format) is the `auths` map itself.
+      configs.push(parsed.auths ? parsed : { auths: parsed as DockerConfigJson['auths'] });
+    } catch (error) {
+      problems.push({ subject: `imagePullSecret ${key}`, message: errorMessage(error), unavailable: false });
+    }
+  }
+  credentials.addDockerConfigs(configs);
+  return problems;
 }
 
 /** Docker hosts are named in asset ids: the machine for a local socket, the host name for tcp://. */
@@ -88,10 +144,11 @@ export interface ScanSelection {
 /** What version lookups and decisions need, from the configuration (no discovery). */
 export async function evaluationDependencies(
   ctx: CliContext,
+  credentials?: CredentialStore,
 ): Promise<EvaluationDeps & { journal: Journal }> {
   const { config } = await ctx.config();
   return {
-    datasources: datasourcesFromConfig(config, ctx.io.env),
+    datasources: datasourcesFromConfig(config, ctx.io.env, credentials),
     policies: new PolicyBook(config.policies, config.defaultPolicy),
     journal: await ctx.journal(),
     clock: ctx.clock,
@@ -106,6 +163,12 @@ export async function scanDependencies(ctx: CliContext, selection: ScanSelection
   const assets = config.assets.map((entry) => ({ ...entry, healthChecks: entry.healthChecks }));
   const base = { assets, defaultPolicy: config.defaultPolicy, healthChecks, namespaces };
   const kube = { kubeconfig: config.kubernetes.kubeconfig, context: config.kubernetes.context };
+  let clients: KubeClients | undefined;
+  const kubeClients = (): KubeClients =>
+    (clients ??= createKubeClients({
+      ...(kube.kubeconfig ? { kubeconfig: kube.kubeconfig } : {}),
+      ...(kube.context ? { context: kube.context } : {}),
+    }));
   const wanted = (kind: AssetKind): boolean => !selection.kinds || selection.kinds.includes(kind);
   const sources = createSources({
     ...(config.helm.enabled && wanted('helm')
@@ -123,15 +186,7 @@ export async function scanDependencies(ctx: CliContext, selection: ScanSelection
       : {}),
     ...(config.kubernetes.enabled && wanted('kubernetes')
       ? {
-          kubernetes: () => ({
-            ...base,
-            workloads: new Workloads(
-              createKubeClients({
-                ...(kube.kubeconfig ? { kubeconfig: kube.kubeconfig } : {}),
-                ...(kube.context ? { context: kube.context } : {}),
-              }),
-            ),
-          }),
+          kubernetes: () => ({ ...base, workloads: new Workloads(kubeClients()) }),
         }
       : {}),
     ...(config.docker.enabled && wanted('docker')
@@ -145,9 +200,11 @@ export async function scanDependencies(ctx: CliContext, selection: ScanSelection
         }
       : {}),
   });
+  const credentials = credentialStoreFromConfig(config, ctx.io.env);
   return {
-    ...(await evaluationDependencies(ctx)),
+    ...(await evaluationDependencies(ctx, credentials)),
     sources,
+    prepare: (found) => readPullSecrets(kubeClients, found, credentials),
     concurrency: 16,
     actor: ctx.actor,
     select: (asset: Asset) =>

@@ -9,7 +9,7 @@ import { ExternalHostError, errorMessage } from '../../core/errors.js';
 import type { Datasource, Release, ReleaseList } from '../types.js';
 import { httpRequest, type HttpOptions } from '../http.js';
 import { LookupCache } from '../lookup-cache.js';
-import { CredentialStore, type CredentialDeps } from '../oci-registry/credentials.js';
+import type { CredentialStore } from '../oci-registry/credentials.js';
 
 interface IndexEntry {
   version?: string;
@@ -19,8 +19,9 @@ interface IndexEntry {
 }
 type ChartIndex = Record<string, Release[]>;
 
-export interface HelmRepoDeps extends CredentialDeps {
+export interface HelmRepoDeps {
   http: HttpOptions;
+  credentials: CredentialStore;
   cacheTtlMs?: number;
 }
 
@@ -54,11 +55,9 @@ function parseIndex(text: string, url: string): ChartIndex {
 export class HelmRepoDatasource implements Datasource {
   readonly type = 'helm-repo' as const;
   private readonly cache: LookupCache<ChartIndex | undefined>;
-  private readonly credentials: CredentialStore;
 
   constructor(private readonly deps: HelmRepoDeps) {
     this.cache = new LookupCache(deps.cacheTtlMs ?? 5 * 60_000, deps.http.clock);
-    this.credentials = new CredentialStore(deps);
   }
 
   private async fetchIndex(repoUrl: string, signal?: AbortSignal): Promise<ChartIndex | undefined> {
@@ -69,7 +68,7 @@ export class HelmRepoDatasource implements Datasource {
     url.username = '';
     url.password = '';
     if (!user) {
-      const credentials = await this.credentials.forRegistry(url.host.toLowerCase());
+      const credentials = await this.deps.credentials.forRegistry(url.host.toLowerCase());
       user = credentials?.username ?? '';
       password = credentials?.password ?? '';
     }

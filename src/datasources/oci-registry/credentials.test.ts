@@ -60,6 +60,13 @@ describe('CredentialStore', () => {
     expect(asked).toEqual(['gcloud:gcr.io', 'desktop:quay.io', 'desktop:nowhere.io']);
   });
 
+  it('learns credentials from imagePullSecrets found after discovery', async () => {
+    const store = new CredentialStore({ registries: [] });
+    expect(await store.forRegistry('10.0.0.1:5000')).toBeUndefined();
+    store.addDockerConfigs([{ auths: { '10.0.0.1:5000': { username: 'puller', password: 'pw' } } }]);
+    expect(await store.forRegistry('10.0.0.1:5000')).toEqual({ username: 'puller', password: 'pw' });
+  });
+
   it('names a docker config that is not JSON', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'creds-'));
     await writeFile(join(dir, 'config.json'), '{ nope');

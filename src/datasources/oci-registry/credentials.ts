@@ -140,6 +140,17 @@ export class CredentialStore {
     return this.configs;
   }
 
+  /**
+   * Adds docker configs found later (Kubernetes imagePullSecrets of discovered workloads); they rank after
+   * the configured ones. Answers already given are forgotten so the next lookup sees them.
+   */
+  addDockerConfigs(configs: DockerConfigJson[]): void {
+    if (configs.length === 0) return;
+    const loaded = this.loadConfigs();
+    this.configs = loaded.then((existing) => [...existing, ...configs]);
+    this.resolved.clear();
+  }
+
   forRegistry(registry: string): Promise<RegistryCredentials | undefined> {
     let value = this.resolved.get(registry);
     if (!value) {

@@ -5,16 +5,14 @@
 import type { HttpOptions } from '../http.js';
 import { LookupCache } from '../lookup-cache.js';
 import { RegistryClient } from './client.js';
-import {
-  CredentialStore,
-  findRegistrySettings,
-  type CredentialDeps,
-  type RegistrySettings,
-} from './credentials.js';
+import { findRegistrySettings, type CredentialStore, type RegistrySettings } from './credentials.js';
 import { apiHost, repositoryKey, type ImageReference } from './image-ref.js';
 
-export interface RegistryPoolDeps extends CredentialDeps {
+export interface RegistryPoolDeps {
   http: HttpOptions;
+  credentials: CredentialStore;
+  /** For plain-HTTP (insecure) settings per registry. */
+  registries: RegistrySettings[];
   /** How long a tag listing or digest stays fresh. */
   cacheTtlMs?: number;
   pageSize?: number;
@@ -33,12 +31,10 @@ export function registryBaseUrl(registry: string, settings: RegistrySettings | u
 
 export class RegistryPool {
   private readonly clients = new Map<string, RegistryClient>();
-  private readonly credentials: CredentialStore;
   private readonly tags: LookupCache<string[] | undefined>;
   private readonly digests: LookupCache<string | undefined>;
 
   constructor(private readonly deps: RegistryPoolDeps) {
-    this.credentials = new CredentialStore(deps);
     const ttl = deps.cacheTtlMs ?? 5 * 60_000;
     this.tags = new LookupCache(ttl, deps.http.clock);
     this.digests = new LookupCache(ttl, deps.http.clock);
@@ -52,7 +48,7 @@ export class RegistryPool {
           registry,
           baseUrl: registryBaseUrl(registry, findRegistrySettings(this.deps.registries, registry)),
         },
-        credentials: () => this.credentials.forRegistry(registry),
+        credentials: () => this.deps.credentials.forRegistry(registry),
         http: this.deps.http,
         ...(this.deps.pageSize === undefined ? {} : { pageSize: this.deps.pageSize }),
       });
