@@ -126,7 +126,7 @@ describe.each(['helm3', 'helm4'] as const)('Helm updater with %s', (tool) => {
 
   it('discovers the release, upgrades 1.0.0 → 1.1.0 keeping its values, then catches a crashlooping 1.2.0 and rolls back', async () => {
     const release = `web-${suffix()}`;
-    await install(release, '1.0.0', ['--set-string', `podAnnotations.note=${hostile}`]);
+    await install(release, '1.0.0', ['--set-string', `message=${hostile}`]);
     const bare = await discover(release, 'none');
     expect(bare.source).toBeUndefined();
     const asset = await discover(release, { type: 'helm-repo', repoUrl: repo, chart });
@@ -151,13 +151,13 @@ describe.each(['helm3', 'helm4'] as const)('Helm updater with %s', (tool) => {
     expect(facts).toMatchObject({
       revision: 1,
       version: '1.0.0',
-      values: { podAnnotations: { note: hostile } },
+      values: { message: hostile },
     });
     await u.apply(asset, { version: '1.1.0' }, facts, ctx());
     const healthy = await u.verify(asset, { version: '1.1.0' }, facts, ctx());
     expect(healthy.verdict, healthy.message).toBe('healthy');
     expect(await u.locate(asset, { version: '1.1.0' }, facts)).toBe('target');
-    expect(await helm.getValues(release, namespace)).toEqual({ podAnnotations: { note: hostile } });
+    expect(await helm.getValues(release, namespace)).toEqual({ message: hostile });
 
     const upgraded = await u.refresh(asset);
     expect(upgraded.current.version).toBe('1.1.0');

@@ -84,6 +84,8 @@ export async function createWorkload(kube: KubeClients, spec: WorkloadSpec): Pro
     metadata: { labels },
     spec: {
       terminationGracePeriodSeconds: 0,
+      // kwok's fake nodes are often tainted so that real pods stay off them; ours belong there.
+      tolerations: [{ key: 'kwok.x-k8s.io/node', operator: 'Exists', effect: 'NoSchedule' }],
       containers: [{ name: 'app', image: spec.image, ports: [{ containerPort: 8080 }] }],
     },
   };
