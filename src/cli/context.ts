@@ -63,6 +63,8 @@ export interface CliContext {
   print(text: string | TextTable, json: unknown): void;
   /** A progress or warning line on stderr for people; silent with --output json. */
   note(message: string): void;
+  /** True once print() ran; main.ts prints `{}` for a silent command under --output json. */
+  readonly printed: boolean;
   /** A non-error exit code for the result (default 0). */
   exitCode: ExitCode | undefined;
   /** Closes what was opened (journal). main.ts calls it. */
@@ -94,6 +96,9 @@ export function createContext(deps: ContextDependencies): CliContext {
     },
     actor: `cli:${currentUser(deps.io.env)}`,
     exitCode: undefined,
+    get printed() {
+      return printed;
+    },
     config() {
       const globals = deps.globals();
       // Loaded on use, like the journal: `--help` and commands that need neither start faster.

@@ -25,6 +25,8 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
       writeErr: (text) => captured.push(text),
     });
     await program.parseAsync([...argv], { from: 'user' });
+    // Scripts parse stdout: even a command with nothing to say leaves one JSON document there.
+    if (flags.json && ctx?.printed === false) io.stdout('{}\n');
     return ctx?.exitCode ?? ExitCode.ok;
   } catch (error) {
     if (
