@@ -73,9 +73,14 @@ describe('Docker rollback', () => {
   it('rolls back when the configured HTTP check fails on the new version', async () => {
     const name = app('httpcheck');
     const port = await freePort();
-    const oldId = await runApp(client, name, { tag: '1.0.0', port });
+    // The user turned the image's HEALTHCHECK off, so the configured HTTP check alone must catch the failure.
+    const oldId = await runApp(client, name, {
+      tag: '1.0.0',
+      port,
+      extra: { Healthcheck: { Test: ['NONE'] } },
+    });
     const asset = await discoverAsset(client, name);
-    // The service contract: /healthz answers 200 — 1.2.0-unready runs but never becomes ready.
+    // The service contract: /healthz answers 200 — 1.2.0-unready runs but never serves it.
     asset.healthChecks = [
       {
         name: 'healthz',
@@ -92,7 +97,7 @@ describe('Docker rollback', () => {
     const result = await runUpdate(deps, request(asset, '1.2.0-unready'));
 
     expect(result.outcome, String(result.error)).toBe('rolled-back');
-    expect(result.health?.checksFailed).toContain('healthz');
+    expect(result.health?.checksFailed).toEqual(['healthz']);
     const after = await client.inspectContainer(name);
     expect(after.Id).toBe(oldId);
     expect(after.State.Running).toBe(true);
