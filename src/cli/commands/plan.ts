@@ -2,43 +2,13 @@
 import type { Command } from 'commander';
 import type { AssetKind } from '../../core/model.js';
 import { ExitCode } from '../../core/errors.js';
-import { describeVersion } from '../../core/model.js';
-import type { ScanReport } from '../../scan/scan.js';
 import type { CliContext } from '../context.js';
 import { addExamples } from '../help.js';
-import type { TextTable } from '../output.js';
-import { evaluationJson, kindOption, problemLines, scanDependencies, scanWithProgress } from './scan.js';
+import { kindOption, scanDependencies } from './scan.js';
 
 export interface PlanOptions {
   kind?: AssetKind[];
   namespace?: string;
-}
-
-function planTable(report: ScanReport): TextTable {
-  const rows: string[][] = [];
-  for (const e of report.assets) {
-    const d = e.decision;
-    if (!d) continue;
-    const reasons = d.reasons.join('; ');
-    rows.push([
-      e.asset.id,
-      `${describeVersion(e.asset.current)} → ${describeVersion(d.candidate.target)}`,
-      d.candidate.updateType,
-      d.verdict,
-      reasons,
-    ]);
-  }
-  const count = (verdict: string): number =>
-    report.assets.filter((e) => e.decision?.verdict === verdict).length;
-  const upToDate = report.assets.filter((e) => e.status === 'up-to-date').length;
-  return {
-    headers: ['asset', 'update', 'type', 'verdict', 'reasons'],
-    rows,
-    footer: [
-      `${count('auto')} auto, ${count('needs-approval')} need approval, ${count('blocked')} blocked, ${upToDate} up to date`,
-      ...problemLines(report),
-    ].join('\n'),
-  };
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -49,6 +19,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(kindOption())
     .option('-n, --namespace <namespace>', 'only this namespace')
     .action(async (asset: string | undefined, options: PlanOptions) => {
+      const { planJson, planTable, scanWithProgress } = await import('../../scan/report.js');
       const deps = await scanDependencies(ctx, {
         ...(options.kind ? { kinds: options.kind } : {}),
         ...(options.namespace ? { namespace: options.namespace } : {}),
@@ -62,15 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
       ) {
         ctx.exitCode = ExitCode.policy;
       }
-      ctx.print(planTable(report), {
-        summary: {
-          auto: report.assets.filter((e) => e.decision?.verdict === 'auto').length,
-          needsApproval: report.assets.filter((e) => e.decision?.verdict === 'needs-approval').length,
-          blocked: report.assets.filter((e) => e.decision?.verdict === 'blocked').length,
-        },
-        problems: report.problems,
-        assets: report.assets.map(evaluationJson),
-      });
+      ctx.print(planTable(report), planJson(report));
     });
   addExamples(command, [
     ['safe-updater plan', 'every asset: auto, needs-approval or blocked, with reasons'],

@@ -1,301 +1,36 @@
 /**
  * `safe-updater scan`: discover what runs (Helm releases, Kubernetes workloads, Docker containers), record
- * it in the journal and look up newer versions. Also home of the CLI wiring Config → scan dependencies,
- * shared by `status`, `plan` and the update workflow (`scanDependencies`, `healthCheckSpecs`).
+ * it in the journal and look up newer versions. The work lives in src/scan/ and is imported when the command
+ * runs, so `--help` and other commands do not load the Kubernetes, helm and Docker clients.
  */
 import { Option, type Command } from 'commander';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
-import type { Asset, AssetKind, HealthCheckSpec } from '../../core/model.js';
-import { describeVersion } from '../../core/model.js';
-import type { Config } from '../../config/schema.js';
-import { parseDuration } from '../../config/duration.js';
-import { createDatasources, type DatasourceMap } from '../../datasources/index.js';
-import {
-  CredentialStore,
-  type CredentialDeps,
-  type DockerConfigJson,
-} from '../../datasources/oci-registry/credentials.js';
-import { errorMessage } from '../../core/errors.js';
-import type { DiscoveryProblem } from '../../sources/types.js';
-import { DockerClient } from '../../docker/client.js';
-import { HelmClient } from '../../helm/helm-client.js';
-import { createKubeClients, type KubeClients } from '../../kubernetes/client.js';
-import { Workloads } from '../../kubernetes/workloads.js';
-import { PolicyBook } from '../../policy/policies.js';
-import type { AssetEvaluation, EvaluationDeps } from '../../scan/evaluate.js';
+import type { AssetKind } from '../../core/model.js';
+import type { CredentialStore } from '../../datasources/oci-registry/credentials.js';
+import type { EvaluationDeps } from '../../scan/evaluate.js';
+import type { ScanSelection } from '../../scan/from-config.js';
+import type { ScanDeps } from '../../scan/scan.js';
 import type { Journal } from '../../state/types.js';
-import { runScan, scanExitCode, summarize, type ScanDeps, type ScanReport } from '../../scan/scan.js';
-import { createSources } from '../../sources/index.js';
 import type { CliContext } from '../context.js';
 import { addExamples } from '../help.js';
-import type { TextTable } from '../output.js';
+
+export type { ScanSelection } from '../../scan/from-config.js';
 
 export interface ScanOptions {
   kind?: AssetKind[];
   namespace?: string;
 }
 
-/** Config's named health checks as the specs assets carry (kubernetes rollout checks are built in). */
-export function healthCheckSpecs(config: Config): Record<string, HealthCheckSpec> {
-  const specs: Record<string, HealthCheckSpec> = {};
-  for (const [name, check] of Object.entries(config.healthChecks)) {
-    const common = {
-      ...(check.timeout ? { timeoutMs: parseDuration(check.timeout) } : {}),
-      ...(check.retries === undefined ? {} : { retries: check.retries }),
-      ...(check.interval ? { intervalMs: parseDuration(check.interval) } : {}),
-    };
-    if (check.type === 'http') {
-      const { type, url, method, expectStatus, expectBody, headers, insecureSkipVerify } = check;
-      specs[name] = {
-        name,
-        type,
-        url,
-        method,
-        expectStatus,
-        expectBody,
-        headers,
-        insecureSkipVerify,
-        ...common,
-      };
-    } else if (check.type === 'tcp') {
-      specs[name] = { name, type: 'tcp', host: check.host, port: check.port, ...common };
-    } else if (check.type === 'exec') {
-      specs[name] = { name, type: 'exec', command: check.command, container: check.container, ...common };
-    }
-  }
-  return specs;
-}
-
-function credentialDeps(config: Config, env: NodeJS.ProcessEnv): CredentialDeps {
-  const home = env.HOME ?? '';
-  const dockerConfigPaths = config.registriesAuth.dockerConfig
-    ? [config.registriesAuth.dockerConfig.replace(/^~(?=\/)/, home)]
-    : [join(env.DOCKER_CONFIG ?? join(home, '.docker'), 'config.json')];
-  return { registries: config.registries, dockerConfigPaths, env };
-}
-
-/** Registry credentials the configuration describes (registries, docker config.json, env, files). */
-export function credentialStoreFromConfig(config: Config, env: NodeJS.ProcessEnv): CredentialStore {
-  return new CredentialStore(credentialDeps(config, env));
-}
-
-/** The datasources the configuration describes. */
-export function datasourcesFromConfig(
-  config: Config,
-  env: NodeJS.ProcessEnv,
-  credentials?: CredentialStore,
-): DatasourceMap {
-  return createDatasources(
-    credentialDeps(config, env),
-    credentials ?? credentialStoreFromConfig(config, env),
-  );
-}
-
-/**
- * Reads the imagePullSecrets (kubernetes.io/dockerconfigjson) that discovered workloads name, so lookups
- * use the credentials the cluster itself pulls with. A secret that cannot be read is listed, not fatal.
- */
-async function readPullSecrets(
-  kubeClients: () => KubeClients,
-  assets: Asset[],
-  credentials: CredentialStore,
-): Promise<DiscoveryProblem[]> {
-  const names = new Set(
-    assets.flatMap((a) => (a.workload?.imagePullSecrets ?? []).map((name) => `${a.namespace}/${name}`)),
-  );
-  if (names.size === 0) return [];
-  const problems: DiscoveryProblem[] = [];
-  const configs: DockerConfigJson[] = [];
-  for (const key of names) {
-    const [namespace = '', name = ''] = key.split('/');
-    try {
-      const secret = await kubeClients().core.readNamespacedSecret({ name, namespace });
-      const data = secret.data?.['.dockerconfigjson'] ?? secret.data?.['.dockercfg'];
-      if (!data) continue;
-      const parsed = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as DockerConfigJson &
-        DockerConfigJson['auths'];
-      // .dockercfg (the old format) is the `auths` map itself.
-      configs.push(parsed.auths ? parsed : { auths: parsed as DockerConfigJson['auths'] });
-    } catch (error) {
-      problems.push({ subject: `imagePullSecret ${key}`, message: errorMessage(error), unavailable: false });
-    }
-  }
-  credentials.addDockerConfigs(configs);
-  return problems;
-}
-
-/** Docker hosts are named in asset ids: the machine for a local socket, the host name for tcp://. */
-function dockerHostName(host: string): string {
-  if (host.startsWith('unix://')) return 'local';
-  try {
-    return new URL(host.replace(/^tcp:/, 'http:')).hostname;
-  } catch {
-    return hostname();
-  }
-}
-
-export interface ScanSelection {
-  kinds?: readonly AssetKind[];
-  namespace?: string;
-  assetId?: string;
-}
-
-/** What version lookups and decisions need, from the configuration (no discovery). */
+/** Lookups and decisions from the configuration (see src/scan/from-config.ts). */
 export async function evaluationDependencies(
   ctx: CliContext,
   credentials?: CredentialStore,
 ): Promise<EvaluationDeps & { journal: Journal }> {
-  const { config } = await ctx.config();
-  return {
-    datasources: datasourcesFromConfig(config, ctx.io.env, credentials),
-    policies: new PolicyBook(config.policies, config.defaultPolicy),
-    journal: await ctx.journal(),
-    clock: ctx.clock,
-  };
+  return (await import('../../scan/from-config.js')).evaluationDependencies(ctx, credentials);
 }
 
-/** Everything a scan needs, from the configuration. */
+/** Everything a scan needs, from the configuration (see src/scan/from-config.ts). */
 export async function scanDependencies(ctx: CliContext, selection: ScanSelection = {}): Promise<ScanDeps> {
-  const { config } = await ctx.config();
-  const healthChecks = healthCheckSpecs(config);
-  const namespaces = selection.namespace ? [selection.namespace] : config.kubernetes.namespaces;
-  const assets = config.assets.map((entry) => ({ ...entry, healthChecks: entry.healthChecks }));
-  const base = { assets, defaultPolicy: config.defaultPolicy, healthChecks, namespaces };
-  const kube = { kubeconfig: config.kubernetes.kubeconfig, context: config.kubernetes.context };
-  let clients: KubeClients | undefined;
-  const kubeClients = (): KubeClients =>
-    (clients ??= createKubeClients({
-      ...(kube.kubeconfig ? { kubeconfig: kube.kubeconfig } : {}),
-      ...(kube.context ? { context: kube.context } : {}),
-    }));
-  const wanted = (kind: AssetKind): boolean => !selection.kinds || selection.kinds.includes(kind);
-  const sources = createSources({
-    ...(config.helm.enabled && wanted('helm')
-      ? {
-          helm: () => ({
-            ...base,
-            helm: new HelmClient({
-              binary: config.helm.binary,
-              driver: config.helm.driver,
-              ...(kube.kubeconfig ? { kubeconfig: kube.kubeconfig } : {}),
-              ...(kube.context ? { kubeContext: kube.context } : {}),
-            }),
-          }),
-        }
-      : {}),
-    ...(config.kubernetes.enabled && wanted('kubernetes')
-      ? {
-          kubernetes: () => ({ ...base, workloads: new Workloads(kubeClients()) }),
-        }
-      : {}),
-    ...(config.docker.enabled && wanted('docker')
-      ? {
-          docker: () => ({
-            client: new DockerClient({ host: config.docker.host }),
-            hostName: dockerHostName(config.docker.host),
-            defaultPolicy: config.defaultPolicy,
-            healthChecks,
-          }),
-        }
-      : {}),
-  });
-  const credentials = credentialStoreFromConfig(config, ctx.io.env);
-  return {
-    ...(await evaluationDependencies(ctx, credentials)),
-    sources,
-    prepare: (found) => readPullSecrets(kubeClients, found, credentials),
-    concurrency: 16,
-    actor: ctx.actor,
-    select: (asset: Asset) =>
-      (!selection.namespace || asset.kind === 'docker' || asset.namespace === selection.namespace) &&
-      (!selection.assetId || asset.id === selection.assetId),
-  };
-}
-
-/** Runs a scan with progress on a terminal, sets the exit code (5 when anything failed). */
-export async function scanWithProgress(ctx: CliContext, deps: ScanDeps): Promise<ScanReport> {
-  let lastNote = 0;
-  const report = await runScan({
-    ...deps,
-    onProgress: (done, total) => {
-      const now = Date.now();
-      if (done === total || now - lastNote > 1000) {
-        lastNote = now;
-        ctx.note(`looked up ${done}/${total} assets`);
-      }
-    },
-  });
-  const code = scanExitCode(report);
-  if (code !== 0) ctx.exitCode = code;
-  return report;
-}
-
-/** Problems of a scan as lines under a table: unreachable sources and failed lookups first. */
-export function problemLines(report: ScanReport): string[] {
-  return [
-    ...report.problems.map((p) => `${p.unavailable ? 'UNAVAILABLE' : 'problem'}: ${p.subject}: ${p.message}`),
-    ...report.assets.filter((a) => a.problem).map((a) => `${a.status}: ${a.asset.id}: ${a.problem}`),
-  ];
-}
-
-function footer(report: ScanReport): string {
-  const counts = summarize(report);
-  const parts = Object.entries(counts)
-    .filter(([key, n]) => n > 0 && key !== 'assets')
-    .map(([key, n]) => `${n} ${key}`);
-  return [
-    `${counts.assets} assets${parts.length ? `: ${parts.join(', ')}` : ''}`,
-    ...problemLines(report),
-  ].join('\n');
-}
-
-/** One evaluation as JSON for scripts. */
-export function evaluationJson(evaluation: AssetEvaluation): Record<string, unknown> {
-  const { asset, decision } = evaluation;
-  return {
-    id: asset.id,
-    kind: asset.kind,
-    namespace: asset.namespace,
-    name: asset.name,
-    current: asset.current,
-    source: asset.source ?? null,
-    policy: evaluation.policy ?? null,
-    status: evaluation.status,
-    newestAvailable: evaluation.newestAvailable?.target ?? null,
-    decision: decision
-      ? {
-          target: decision.candidate.target,
-          updateType: decision.candidate.updateType,
-          verdict: decision.verdict,
-          reasons: decision.reasons,
-        }
-      : null,
-    problem: evaluation.problem ?? null,
-  };
-}
-
-export function scanJson(report: ScanReport): Record<string, unknown> {
-  return {
-    startedAt: report.startedAt,
-    finishedAt: report.finishedAt,
-    summary: summarize(report),
-    problems: report.problems,
-    assets: report.assets.map(evaluationJson),
-  };
-}
-
-function scanTable(report: ScanReport): TextTable {
-  return {
-    headers: ['asset', 'current', 'newest', 'status'],
-    rows: report.assets.map((e) => [
-      e.asset.id,
-      describeVersion(e.asset.current),
-      e.newestAvailable ? describeVersion(e.newestAvailable.target) : '-',
-      e.status,
-    ]),
-    footer: footer(report),
-  };
+  return (await import('../../scan/from-config.js')).scanDependencies(ctx, selection);
 }
 
 export const kindOption = (): Option =>
@@ -310,6 +45,7 @@ export function register(program: Command, ctx: CliContext): void {
     .addOption(kindOption())
     .option('-n, --namespace <namespace>', 'only this Kubernetes namespace')
     .action(async (options: ScanOptions) => {
+      const { scanJson, scanTable, scanWithProgress } = await import('../../scan/report.js');
       const deps = await scanDependencies(ctx, {
         ...(options.kind ? { kinds: options.kind } : {}),
         ...(options.namespace ? { namespace: options.namespace } : {}),

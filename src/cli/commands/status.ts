@@ -7,14 +7,12 @@ import type { Command } from 'commander';
 import type { Asset, AssetKind } from '../../core/model.js';
 import { describeVersion } from '../../core/model.js';
 import { NotFoundError } from '../../core/errors.js';
-import { mapWithConcurrency } from '../../scan/concurrency.js';
-import { evaluateAsset, type AssetEvaluation } from '../../scan/evaluate.js';
-import { scanExitCode } from '../../scan/scan.js';
+import type { AssetEvaluation } from '../../scan/evaluate.js';
 import type { AssetRow, UpdateRecord } from '../../state/types.js';
 import type { CliContext } from '../context.js';
 import { addExamples } from '../help.js';
 import { formatTime } from '../output.js';
-import { evaluationDependencies, evaluationJson, kindOption } from './scan.js';
+import { evaluationDependencies, kindOption } from './scan.js';
 
 export interface StatusOptions {
   kind?: AssetKind[];
@@ -34,7 +32,10 @@ function newestAllowed(evaluation: AssetEvaluation | undefined): string {
   return decision && decision.verdict === 'auto' ? describeVersion(decision.candidate.target) : '-';
 }
 
-function lineJson(line: StatusLine): Record<string, unknown> {
+function lineJson(
+  line: StatusLine,
+  evaluationJson: (e: AssetEvaluation) => Record<string, unknown>,
+): Record<string, unknown> {
   const { row, last, evaluation } = line;
   return {
     ...(evaluation
@@ -71,6 +72,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option('-n, --namespace <namespace>', 'only this namespace')
     .option('--no-lookup', 'from the journal only: do not look up newer versions')
     .action(async (assetId: string | undefined, options: StatusOptions) => {
+      const [{ mapWithConcurrency }, { evaluateAsset }, { scanExitCode }, { evaluationJson }] =
+        await Promise.all([
+          import('../../scan/concurrency.js'),
+          import('../../scan/evaluate.js'),
+          import('../../scan/scan.js'),
+          import('../../scan/report.js'),
+        ]);
       const deps = await evaluationDependencies(ctx);
       const rows = (await deps.journal.listAssets()).filter(
         (row) =>
@@ -125,7 +133,7 @@ export function register(program: Command, ctx: CliContext): void {
             ...problems,
           ].join('\n'),
         },
-        { assets: lines.map(lineJson) },
+        { assets: lines.map((line) => lineJson(line, evaluationJson)) },
       );
     });
   addExamples(command, [
