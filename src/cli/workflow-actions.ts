@@ -23,6 +23,16 @@ import { formatTime } from './output.js';
 import { findLiveAsset, openPipeline } from './pipeline.js';
 import { progressReporter } from './progress.js';
 
+/** The pipeline of a workflow command, after start-up reconciliation has settled interrupted records. */
+async function startWorkflow(ctx: CliContext, timeoutSeconds: number) {
+  const pipeline = await openPipeline(ctx);
+  const deps = pipeline.workflow();
+  const timeoutMs = timeoutSeconds * 1000;
+  const progress = progressReporter(ctx);
+  await reconcile(deps, { timeoutMs, progress });
+  return { pipeline, deps, timeoutMs, progress };
+}
+
 function describeResult(result: UpdateResult): string {
   const record = result.record;
   const lines: string[] = [];
@@ -49,11 +59,7 @@ export async function runUpdateCommand(
   argument: string,
   options: UpdateOptions,
 ): Promise<void> {
-  const pipeline = await openPipeline(ctx);
-  const deps = pipeline.workflow();
-  const timeoutMs = options.timeout * 1000;
-  const progress = progressReporter(ctx);
-  await reconcile(deps, { timeoutMs, progress });
+  const { pipeline, deps, timeoutMs, progress } = await startWorkflow(ctx, options.timeout);
 
   const asset = await findLiveAsset(pipeline, argument, options.namespace);
   const evaluation = await evaluateAsset(
@@ -183,11 +189,7 @@ export async function runRollbackCommand(
   argument: string,
   options: RollbackOptions,
 ): Promise<void> {
-  const pipeline = await openPipeline(ctx);
-  const deps = pipeline.workflow();
-  const timeoutMs = options.timeout * 1000;
-  const progress = progressReporter(ctx);
-  await reconcile(deps, { timeoutMs, progress });
+  const { pipeline, deps, timeoutMs, progress } = await startWorkflow(ctx, options.timeout);
   const asset = await findLiveAsset(pipeline, argument, options.namespace);
   const plan = await planRollback(pipeline.journal, asset, options);
   progress(`${asset.id}: rolling back from ${asset.current.version} to ${plan.target.version}`);

@@ -511,6 +511,28 @@ function sameVersion(asset: Asset, target: UpdateTarget): boolean {
   );
 }
 
+/** Records the asset's snapshot (for reconciliation) and a new queued record; the flow that drives it. */
+async function startFlow(
+  deps: WorkflowDeps,
+  updater: Updater,
+  asset: Asset,
+  request: { target: UpdateTarget; origin: UpdateOrigin; requestedBy: string },
+  flow: Pick<Flow, 'manual' | 'rollbackTo' | 'ctx' | 'wait'>,
+): Promise<Flow> {
+  await deps.journal.upsertAssets([asset], deps.clock.now());
+  const record = await deps.journal.createUpdate({
+    assetId: asset.id,
+    assetKind: asset.kind,
+    fromVersion: asset.current.version,
+    fromDigest: asset.current.digest ?? null,
+    toVersion: request.target.version,
+    toDigest: request.target.digest ?? null,
+    origin: request.origin,
+    requestedBy: request.requestedBy,
+  });
+  return { deps, updater, asset, record, ...flow, resumed: false, skipRollbackAction: false };
+}
+
 /** One update of one asset, from the policy gate to a terminal state (or `verifying` with wait: false). */
 export async function runUpdate(deps: WorkflowDeps, request: UpdateRequest): Promise<UpdateResult> {
   const updater = deps.updaters.get(request.asset.kind);
@@ -525,29 +547,12 @@ export async function runUpdate(deps: WorkflowDeps, request: UpdateRequest): Pro
       const dryRun = await updater.dryRun(asset, request.target, ctx);
       return { outcome: 'dry-run', assetId: asset.id, dryRun };
     }
-    await deps.journal.upsertAssets([asset], deps.clock.now());
-    const record = await deps.journal.createUpdate({
-      assetId: asset.id,
-      assetKind: asset.kind,
-      fromVersion: asset.current.version,
-      fromDigest: asset.current.digest ?? null,
-      toVersion: request.target.version,
-      toDigest: request.target.digest ?? null,
-      origin: request.origin,
-      requestedBy: request.requestedBy,
-    });
-    const flow: Flow = {
-      deps,
-      updater,
-      asset,
-      record,
+    const flow = await startFlow(deps, updater, asset, request, {
       manual: false,
       rollbackTo: undefined,
       ctx,
       wait: request.wait ?? true,
-      resumed: false,
-      skipRollbackAction: false,
-    };
+    });
     await announce(flow, 'update.started', { force: request.force === true });
     return settle(flow);
   });
@@ -562,29 +567,12 @@ export async function runManualRollback(
   return withAssetLease({ ...deps, ttlMs: deps.leaseTtlMs }, request.asset.id, async () => {
     await refuseWhenInFlight(deps, request.asset.id);
     const asset = await updater.refresh(request.asset);
-    await deps.journal.upsertAssets([asset], deps.clock.now());
-    const record = await deps.journal.createUpdate({
-      assetId: asset.id,
-      assetKind: asset.kind,
-      fromVersion: asset.current.version,
-      fromDigest: asset.current.digest ?? null,
-      toVersion: request.target.version,
-      toDigest: request.target.digest ?? null,
-      origin: request.origin,
-      requestedBy: request.requestedBy,
-    });
-    const flow: Flow = {
-      deps,
-      updater,
-      asset,
-      record,
+    const flow = await startFlow(deps, updater, asset, request, {
       manual: true,
       rollbackTo: request.rollbackTo,
       ctx: contextOf(request),
       wait: true,
-      resumed: false,
-      skipRollbackAction: false,
-    };
+    });
     return settle(flow);
   });
 }
