@@ -5,6 +5,7 @@
  *   GET  /api/v1/updates/:id                one update with its transitions
  *   POST /api/v1/assets/ASSET-ID/pause      body { reason? }; asset ids contain slashes and are taken as they are
  *   POST /api/v1/assets/ASSET-ID/resume
+ *   GET  /api/v1/queue                      running and queued updates, each with what it waits for
  *   GET  /api/v1/approvals?state&assetId
  *   POST /api/v1/approvals/:id/approve      body { comment? }
  *   POST /api/v1/approvals/:id/reject
@@ -89,6 +90,12 @@ export async function registerApi(
     await deps.journal.setPaused(assetId, paused, reason, ACTOR);
     deps.onPauseChanged?.(assetId, paused);
     return { asset: await deps.journal.getAsset(assetId) };
+  });
+
+  api.get('/queue', async () => {
+    if (!deps.queueStatus)
+      throw new NotFoundError('this process runs no update queue (see `safe-updater watch`)');
+    return deps.queueStatus();
   });
 
   api.get('/approvals', async (request) => {

@@ -26,6 +26,7 @@ import { systemClock } from '../core/clock.js';
 import { registerApi } from './api.js';
 import { registerRegistryHooks, type RegistryHookOptions } from './hooks.js';
 import type { DaemonMetrics } from './metrics.js';
+import type { QueueStatus } from '../orchestrator/queue.js';
 
 export interface ServerDeps {
   journal: Journal;
@@ -37,6 +38,8 @@ export interface ServerDeps {
   isLeader?: () => boolean;
   /** Updates waiting in the queue, for the queue-depth gauge. */
   queueDepth?: () => number;
+  /** The queue as GET /api/v1/queue shows it (QueueScheduler.queue.status()); 404 without it. */
+  queueStatus?: () => QueueStatus;
   /** Told after the API paused or resumed an asset (the journal is already written), e.g. the scheduler. */
   onPauseChanged?: (assetId: string, paused: boolean) => void;
   /** Told after the API decided an approval (the journal is already written). */

@@ -4,6 +4,7 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Asset } from '../../src/core/model.js';
+import { UpdateQueue } from '../../src/orchestrator/queue.js';
 import { buildServer, startServer, type ServerDeps } from '../../src/server/app.js';
 import { createMetrics, recordFinishedUpdate } from '../../src/server/metrics.js';
 import type { ImagePushed } from '../../src/server/registry-events.js';
@@ -202,6 +203,23 @@ describe('REST API', () => {
       'validating',
     ]);
     expect((await app.inject({ url: '/api/v1/updates/nope', headers: auth })).statusCode).toBe(404);
+  });
+
+  it('shows the queue with what each update waits for', async () => {
+    const queue = new UpdateQueue({ maxConcurrent: 1 });
+    const item = { namespace: 'default', priority: 1, queuedAt: clock.now() };
+    queue.add({ ...item, id: 'u1', assetId: 'helm/default/web' });
+    queue.add({ ...item, id: 'u2', assetId: 'docker/host1/nginx' });
+    queue.take(clock.now());
+    const server = await build({ queueStatus: () => queue.status(clock.now()) });
+    const response = await server.inject({ url: '/api/v1/queue', headers: auth });
+    expect(response.json()).toMatchObject({
+      paused: false,
+      running: [{ id: 'u1' }],
+      queued: [{ item: { id: 'u2' }, waitingFor: { type: 'concurrency-limit' } }],
+    });
+    await server.close();
+    expect((await app.inject({ url: '/api/v1/queue', headers: auth })).statusCode).toBe(404);
   });
 
   it('pauses and resumes an asset whose id has slashes, and tells the scheduler', async () => {
