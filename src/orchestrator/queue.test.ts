@@ -318,9 +318,9 @@ describe('QueueScheduler', () => {
     scheduler.add(item('a'));
     scheduler.add(item('b'));
     await settle();
-    expect(scheduler.queue.status(clock.now(), () => 'closed').queued[0]?.waitingFor).toEqual({
+    expect(scheduler.status().queued[0]?.waitingFor).toEqual({
       type: 'gate',
-      message: 'closed',
+      message: 'outside the update window',
     });
     for (let minute = 0; minute < 59; minute += 1) {
       clock.advance(60_000);

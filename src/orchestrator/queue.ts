@@ -336,6 +336,11 @@ export class QueueScheduler<T extends QueueItem = QueueItem> {
     this.pump();
   }
 
+  /** The queue now, gates applied (for the API's GET /api/v1/queue). */
+  status(): QueueStatus<T> {
+    return this.queue.status(this.clock.now(), this.options.gate);
+  }
+
   /** Resolves once nothing is queued or running. */
   whenIdle(): Promise<void> {
     if (this.queue.isIdle()) return Promise.resolve();
