@@ -296,6 +296,12 @@ describe('reconcile', () => {
     expect(updater.live).toBe('1.0.0');
   });
 
+  it('does not redo a rollback that was done before the interruption', async () => {
+    const { record, updater } = await interruptedAt('rolling-back', '1.0.0');
+    expect(record?.state).toBe('rolled-back');
+    expect(updater.calls.filter((c) => c.startsWith('rollback'))).toEqual([]);
+  });
+
   it('finishes a rollback that was interrupted', async () => {
     const { record, updater } = await interruptedAt('rolling-back', '1.2.0');
     expect(record?.state).toBe('rolled-back');

@@ -339,7 +339,7 @@ async function rollbackFailed(flow: Flow, why: string): Promise<void> {
   await announce(flow, 'update.rollback-failed');
 }
 
-async function rollbackStep(flow: Flow): Promise<void> {
+async function rollbackStep(flow: Flow, resumed: boolean): Promise<void> {
   const failure = flow.record.reason ?? 'verification failed';
   if (flow.manual) {
     // A person chose this version; automation does not undo their choice, it stops and asks for them.
@@ -350,6 +350,8 @@ async function rollbackStep(flow: Flow): Promise<void> {
     await rollbackFailed(flow, `${failure}; automatic rollback is disabled (rollback.enabled: false)`);
     return;
   }
+  // An interrupted rollback may have done its work already; a guarded rollback would refuse to redo it.
+  if (resumed && (await locate(flow)) === 'previous') flow.skipRollbackAction = true;
   if (!flow.skipRollbackAction) {
     try {
       flow.ctx.progress?.(`rolling back ${flow.asset.id} to ${previousOf(flow.record)}`);
@@ -433,7 +435,7 @@ async function settle(flow: Flow): Promise<UpdateResult> {
         await verifyStep(flow, resumed);
         break;
       case 'rolling-back':
-        await rollbackStep(flow);
+        await rollbackStep(flow, resumed);
         break;
       default:
         throw new Error(`no step for state ${flow.record.state}`);
