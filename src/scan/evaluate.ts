@@ -143,10 +143,12 @@ async function evaluateTarget(
   const release = releases.find((r) => r.version === version);
   if (!release)
     return { ...base, status: 'not-found', problem: `version '${version}' does not exist for ${asset.id}` };
+  // Images are pinned by digest; a chart version is its own identity (an OCI chart's manifest digest is not
+  // something helm upgrade takes).
   const digest =
-    datasource.getDigest && asset.source
+    datasource.getDigest && asset.source?.type === 'oci-image'
       ? await datasource.getDigest(asset.source, version, ctx.deps.signal)
-      : release.digest;
+      : undefined;
   const current = parseVersion(asset.current.version, ctx.policy.filter.extract);
   const parsed = parseVersion(version, ctx.policy.filter.extract);
   if (version === asset.current.version) {

@@ -15,7 +15,6 @@ interface IndexEntry {
   version?: string;
   appVersion?: string;
   created?: string;
-  digest?: string;
 }
 type ChartIndex = Record<string, Release[]>;
 
@@ -46,7 +45,6 @@ function parseIndex(text: string, url: string): ChartIndex {
         version: entry.version,
         ...(entry.appVersion === undefined ? {} : { appVersion: String(entry.appVersion) }),
         ...(entry.created ? { releasedAt: new Date(entry.created) } : {}),
-        ...(entry.digest ? { digest: `sha256:${entry.digest.replace(/^sha256:/, '')}` } : {}),
       }));
   }
   return index;
