@@ -129,4 +129,6 @@ export interface RegistryCredentials {
   password?: string;
   /** An identity token (docker config.json) instead of a password. */
   identitytoken?: string;
+  /** A bearer token passed to the registry as is. */
+  registrytoken?: string;
 }

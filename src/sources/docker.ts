@@ -7,7 +7,8 @@
 import type { Asset, HealthCheckSpec } from '../core/model.js';
 import { errorMessage, ExternalHostError } from '../core/errors.js';
 import type { DockerClient } from '../docker/client.js';
-import { digestFor, parseImageRef, repositoryName } from '../docker/image-ref.js';
+import { parseImageReference } from '../datasources/oci-registry/image-ref.js';
+import { digestFor, repositoryName } from '../docker/image-ref.js';
 import { dependencies, healthCheckNames, isEnabled, isMonitorOnly, policyLabel } from '../docker/labels.js';
 import type { ContainerInspect, ImageInspect } from '../docker/types.js';
 import type { DiscoveryProblem, DiscoveryResult, Source } from './types.js';
@@ -46,7 +47,7 @@ export function assetFromContainer(
   const name = containerName(container);
   const labels = container.Config.Labels ?? {};
   const imageRef = container.Config.Image ?? '';
-  const ref = parseImageRef(imageRef);
+  const ref = parseImageReference(imageRef);
   const digest = digestFor(image?.RepoDigests, imageRef) ?? ref.digest;
   const checkNames = healthCheckNames(labels);
   const checks = checkNames

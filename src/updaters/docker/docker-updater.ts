@@ -26,9 +26,15 @@ import {
 } from '../../core/errors.js';
 import type { Asset, HealthStatus } from '../../core/model.js';
 import type { DockerClient } from '../../docker/client.js';
-import { digestFor, formatImageRef, parseImageRef, repositoryName } from '../../docker/image-ref.js';
+import { digestFor, formatImageRef, repositoryName } from '../../docker/image-ref.js';
 import { lifecycleHook } from '../../docker/labels.js';
 import type { ContainerInspect, RegistryCredentials } from '../../docker/types.js';
+import type { CredentialStore } from '../../datasources/oci-registry/credentials.js';
+import {
+  DOCKER_HUB,
+  normaliseRegistryHost,
+  parseImageReference,
+} from '../../datasources/oci-registry/image-ref.js';
 import type { ExecRequest, ExecResult, CommandExecutor } from '../../health/checks/exec.js';
 import { assetFromContainer, BACKUP_MARKER, containerName, networkPeerName } from '../../sources/docker.js';
 import type { DryRunResult, UpdateContext, UpdateTarget, Updater } from '../types.js';
@@ -73,6 +79,25 @@ function healthStatus(healthy: boolean, message: string, signal?: string): Healt
     checksFailed: healthy ? [] : ['container'],
     message,
     ...(signal ? { signal } : {}),
+  };
+}
+
+/**
+ * Registry credentials for pulls from the credential store the datasources use (config `registries`,
+ * docker config.json, credential helpers), in the engine's X-Registry-Auth shape.
+ */
+export function dockerCredentialsFrom(
+  store: Pick<CredentialStore, 'forRegistry'>,
+): NonNullable<DockerUpdaterOptions['credentials']> {
+  return async (registry) => {
+    const found = await store.forRegistry(normaliseRegistryHost(registry));
+    if (!found) return undefined;
+    return {
+      ...(found.username !== undefined ? { username: found.username } : {}),
+      ...(found.password !== undefined ? { password: found.password } : {}),
+      ...(found.identityToken !== undefined ? { identitytoken: found.identityToken } : {}),
+      ...(found.registryToken !== undefined ? { registrytoken: found.registryToken } : {}),
+    };
   };
 }
 
@@ -135,7 +160,7 @@ export class DockerUpdater implements Updater {
   private targetReference(asset: Asset, container: ContainerInspect, target: UpdateTarget): string {
     const repository =
       asset.source?.type === 'oci-image' ? asset.source.image : (container.Config.Image ?? '');
-    const ref = parseImageRef(repository);
+    const ref = parseImageReference(repository);
     return formatImageRef({ registry: ref.registry, repository: ref.repository, tag: target.version });
   }
 
@@ -168,11 +193,17 @@ export class DockerUpdater implements Updater {
   }
 
   private async pull(reference: string, target: UpdateTarget, signal?: AbortSignal): Promise<string> {
-    const ref = parseImageRef(reference);
+    const ref = parseImageReference(reference);
     const credentials = await this.options.credentials?.(ref.registry);
     await this.client.pullImage(
       { image: repositoryName(ref), tag: ref.tag ?? 'latest' },
-      credentials ? { serverAddress: ref.registry, credentials } : undefined,
+      // Docker Hub's auth entries are keyed by its v1 index URL (docker CLI convention).
+      credentials
+        ? {
+            serverAddress: ref.registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : ref.registry,
+            credentials,
+          }
+        : undefined,
       signal,
     );
     const pulled = await this.client.inspectImage(reference, signal);

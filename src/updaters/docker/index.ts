@@ -1,6 +1,7 @@
 /** The Docker updater and what the CLI wiring needs alongside it. */
 export {
   createDockerCommandExecutor,
+  dockerCredentialsFrom,
   createDockerUpdater,
   DockerUpdater,
   UnreproducibleContainerError,
