@@ -21,16 +21,16 @@ import type { UpdateOptions } from './commands/update.js';
 import type { CliContext } from './context.js';
 import { formatTime } from './output.js';
 import { findLiveAsset, openPipeline } from './pipeline.js';
-import { progressReporter } from './progress.js';
+import { withProgress } from './progress.js';
+import type { ProgressReporter } from '../updaters/types.js';
 
 /** The pipeline of a workflow command, after start-up reconciliation has settled interrupted records. */
-async function startWorkflow(ctx: CliContext, timeoutSeconds: number) {
+async function startWorkflow(ctx: CliContext, timeoutSeconds: number, progress: ProgressReporter) {
   const pipeline = await openPipeline(ctx);
   const deps = pipeline.workflow();
   const timeoutMs = timeoutSeconds * 1000;
-  const progress = progressReporter(ctx);
   await reconcile(deps, { timeoutMs, progress });
-  return { pipeline, deps, timeoutMs, progress };
+  return { pipeline, deps, timeoutMs };
 }
 
 function describeResult(result: UpdateResult): string {
@@ -59,54 +59,59 @@ export async function runUpdateCommand(
   argument: string,
   options: UpdateOptions,
 ): Promise<void> {
-  const { pipeline, deps, timeoutMs, progress } = await startWorkflow(ctx, options.timeout);
+  const print = await withProgress(ctx, async (progress): Promise<() => Promise<void>> => {
+    const { pipeline, deps, timeoutMs } = await startWorkflow(ctx, options.timeout, progress);
 
-  const asset = await findLiveAsset(pipeline, argument, options.namespace);
-  const evaluation = await evaluateAsset(
-    asset,
-    await pipeline.evaluation(),
-    options.toVersion ? { targetVersion: options.toVersion } : {},
-  );
-  if (evaluation.status === 'lookup-failed') {
-    throw new ExternalHostError(
-      asset.source ? asset.id : 'registry',
-      `${asset.id}: version lookup failed: ${evaluation.problem ?? ''}`,
+    const asset = await findLiveAsset(pipeline, argument, options.namespace);
+    const evaluation = await evaluateAsset(
+      asset,
+      await pipeline.evaluation(),
+      options.toVersion ? { targetVersion: options.toVersion } : {},
     );
-  }
-  if (evaluation.status === 'not-found' && options.toVersion) {
-    throw new NotFoundError(`${asset.id}: ${evaluation.problem ?? `version ${options.toVersion} not found`}`);
-  }
-  const decision = evaluation.decision;
-  const target = options.toVersion
-    ? (decision?.candidate.target ?? { version: options.toVersion })
-    : decision?.candidate.target;
-  if (!target) {
-    ctx.print(`${asset.id}: ${describeVersion(asset.current)} is up to date (${evaluation.status})`, {
-      assetId: asset.id,
-      outcome: 'up-to-date',
-      current: asset.current,
-      status: evaluation.status,
-      problem: evaluation.problem,
+    if (evaluation.status === 'lookup-failed') {
+      throw new ExternalHostError(
+        asset.source ? asset.id : 'registry',
+        `${asset.id}: version lookup failed: ${evaluation.problem ?? ''}`,
+      );
+    }
+    if (evaluation.status === 'not-found' && options.toVersion) {
+      throw new NotFoundError(
+        `${asset.id}: ${evaluation.problem ?? `version ${options.toVersion} not found`}`,
+      );
+    }
+    const decision = evaluation.decision;
+    const target = options.toVersion
+      ? (decision?.candidate.target ?? { version: options.toVersion })
+      : decision?.candidate.target;
+    if (!target) {
+      return async () =>
+        ctx.print(`${asset.id}: ${describeVersion(asset.current)} is up to date (${evaluation.status})`, {
+          assetId: asset.id,
+          outcome: 'up-to-date',
+          current: asset.current,
+          status: evaluation.status,
+          problem: evaluation.problem,
+        });
+    }
+    progress(
+      `${asset.id}: ${describeVersion(asset.current)} → ${describeVersion(target)}${decision ? ` (${decision.verdict})` : ''}`,
+    );
+    const result = await runUpdate(deps, {
+      asset,
+      target,
+      origin: 'cli',
+      requestedBy: ctx.actor,
+      ...(decision ? { decision } : {}),
+      force: options.force === true,
+      retryFailed: options.retryFailed === true,
+      dryRun: options.dryRun === true,
+      wait: options.wait,
+      timeoutMs,
+      progress,
     });
-    return;
-  }
-  progress(
-    `${asset.id}: ${describeVersion(asset.current)} → ${describeVersion(target)}${decision ? ` (${decision.verdict})` : ''}`,
-  );
-  const result = await runUpdate(deps, {
-    asset,
-    target,
-    origin: 'cli',
-    requestedBy: ctx.actor,
-    ...(decision ? { decision } : {}),
-    force: options.force === true,
-    retryFailed: options.retryFailed === true,
-    dryRun: options.dryRun === true,
-    wait: options.wait,
-    timeoutMs,
-    progress,
+    return () => printResult(ctx, result, { decision: decision ?? null });
   });
-  await printResult(ctx, result, { decision: decision ?? null });
+  await print();
 }
 
 /**
@@ -189,18 +194,20 @@ export async function runRollbackCommand(
   argument: string,
   options: RollbackOptions,
 ): Promise<void> {
-  const { pipeline, deps, timeoutMs, progress } = await startWorkflow(ctx, options.timeout);
-  const asset = await findLiveAsset(pipeline, argument, options.namespace);
-  const plan = await planRollback(pipeline.journal, asset, options);
-  progress(`${asset.id}: rolling back from ${asset.current.version} to ${plan.target.version}`);
-  const result = await runManualRollback(deps, {
-    asset,
-    target: plan.target,
-    ...(plan.rollbackTo ? { rollbackTo: plan.rollbackTo } : {}),
-    origin: 'cli',
-    requestedBy: ctx.actor,
-    timeoutMs,
-    progress,
+  const result = await withProgress(ctx, async (progress) => {
+    const { pipeline, deps, timeoutMs } = await startWorkflow(ctx, options.timeout, progress);
+    const asset = await findLiveAsset(pipeline, argument, options.namespace);
+    const plan = await planRollback(pipeline.journal, asset, options);
+    progress(`${asset.id}: rolling back from ${asset.current.version} to ${plan.target.version}`);
+    return runManualRollback(deps, {
+      asset,
+      target: plan.target,
+      ...(plan.rollbackTo ? { rollbackTo: plan.rollbackTo } : {}),
+      origin: 'cli',
+      requestedBy: ctx.actor,
+      timeoutMs,
+      progress,
+    });
   });
   await printResult(ctx, result);
 }
@@ -216,12 +223,11 @@ export async function runHistoryCommand(
   const pipeline = await openPipeline(ctx);
   const journal = pipeline.journal;
   const open = await journal.listUpdates({ assetId, states: [...NON_TERMINAL_STATES] });
-  if (open.length > 0)
-    await reconcile(pipeline.workflow(), {
-      assetId,
-      timeoutMs: RECONCILE_TIMEOUT_MS,
-      progress: progressReporter(ctx),
-    });
+  if (open.length > 0) {
+    await withProgress(ctx, (progress) =>
+      reconcile(pipeline.workflow(), { assetId, timeoutMs: RECONCILE_TIMEOUT_MS, progress }),
+    );
+  }
 
   const [row, updates, failed] = await Promise.all([
     journal.getAsset(assetId),
