@@ -29,7 +29,6 @@ k8s_binaries_current() {
 
 k8s_install() {
   k8s_binaries_current && return 0
-  command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
   local minor="${K8S_VERSION#v1.}"
   minor="${minor%%.*}"
   local ldflags="-X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$minor"

@@ -11,6 +11,9 @@ TOOLS_DIR="$ENV_ROOT/.tools"
 TOOLS_BIN="$TOOLS_DIR/bin"
 ENV_JSON="$RUN_DIR/env.json"
 export PATH="$TOOLS_BIN:$PATH"
+# Go (for the control-plane build) lives in /usr/local/go on these machines, not always on a CI PATH.
+[ -d /usr/local/go/bin ] && export PATH="$PATH:/usr/local/go/bin"
+[ -n "${HOME:-}" ] || export HOME=/root
 
 mkdir -p "$LOG_DIR" "$PID_DIR" "$TOOLS_BIN"
 

@@ -20,7 +20,7 @@ export interface Environment {
     /** Distribution with htpasswd basic auth. */
     basic: { host: string } & BasicCredentials;
     /** Distribution with bearer-token auth; `realm` is our token server (it asks for basic credentials). */
-    token: { host: string; realm: string } & BasicCredentials;
+    token: { host: string; realm: string; service?: string } & BasicCredentials;
   };
   chartRepos: {
     /** Plain HTTP chart repository (index.yaml + .tgz). */
@@ -34,6 +34,8 @@ export interface Environment {
   tools: { helm3: string; helm4: string; kubectl: string };
   /** Absolute path of the admin kubeconfig of the kwok cluster. */
   kubeconfig: string;
+  /** The cluster behind `kubeconfig`: server version, API URL, number of kwok nodes. */
+  kubernetes?: { version: string; server: string; nodes: number };
   postgres: { url: string };
   /** podman's Docker-compatible API. `host` is the DOCKER_HOST form (`unix://…`). */
   docker: { socket: string; host: string };
