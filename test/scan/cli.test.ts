@@ -153,7 +153,7 @@ afterAll(async () => {
 describe('scan, plan and status through the CLI', () => {
   it('scan discovers workloads and the Helm release and finds newer versions on every registry', async () => {
     const config = writeConfig('main.yaml', [namespace]);
-    const { code, json, stderr } = await cli(config, 'scan');
+    const { code, json, stderr } = await cli(config, 'scan', '--kind', 'kubernetes', 'helm');
     expect(stderr).not.toMatch(/UNAVAILABLE/);
     expect(json.problems).toEqual([]);
     expect(code).toBe(0);
@@ -187,7 +187,7 @@ describe('scan, plan and status through the CLI', () => {
 
   it('plan explains what is blocked or needs approval and exits 4', async () => {
     const config = writeConfig('plan.yaml', [namespace]);
-    const { code, json } = await cli(config, 'plan');
+    const { code, json } = await cli(config, 'plan', '--kind', 'kubernetes', 'helm');
     expect(code).toBe(4);
     const edge = byId(json.assets, `k8s/${namespace}/deployment/edge/container/app`);
     expect(edge.decision?.reasons.join(' ')).toContain("minor updates are not allowed by policy 'patch'");
@@ -196,14 +196,21 @@ describe('scan, plan and status through the CLI', () => {
       "major update needs an approval under policy 'careful'",
     );
 
-    const one = await cli(config, 'plan', `k8s/${namespace}/deployment/web/container/app`);
+    const one = await cli(
+      config,
+      'plan',
+      `k8s/${namespace}/deployment/web/container/app`,
+      '--kind',
+      'kubernetes',
+      'helm',
+    );
     expect(one.code).toBe(0);
     expect(one.json.assets.map((a) => a.id)).toEqual([`k8s/${namespace}/deployment/web/container/app`]);
   });
 
   it('status shows what the last scan recorded, with newer versions looked up', async () => {
     const config = writeConfig('status.yaml', [namespace]);
-    expect((await cli(config, 'scan')).code).toBe(0);
+    expect((await cli(config, 'scan', '--kind', 'kubernetes', 'helm')).code).toBe(0);
     const { code, json } = await cli(config, 'status');
     expect(code).toBe(0);
     const web = byId(json.assets, `k8s/${namespace}/deployment/web/container/app`) as AssetJson & {
@@ -214,6 +221,15 @@ describe('scan, plan and status through the CLI', () => {
     const offline = await cli(config, 'status', '--no-lookup');
     expect(offline.code).toBe(0);
     expect(offline.json.assets.length).toBe(json.assets.length);
+  });
+
+  it('reaches the Docker engine and discovers its opted-in containers', async () => {
+    // Other suites' containers may come and go (and point anywhere), so only the source itself is judged here.
+    const config = writeConfig('docker.yaml', [namespace]);
+    const { json, stderr } = await cli(config, 'scan', '--kind', 'docker');
+    const problems = (json.problems as { subject: string }[]).filter((p) => p.subject === 'docker source');
+    expect(problems, stderr).toEqual([]);
+    expect(json.assets.every((a) => a.id.startsWith('docker/local/'))).toBe(true);
   });
 
   it('lists a registry that cannot be reached as a failed lookup and exits 5', async () => {
