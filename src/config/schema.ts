@@ -220,17 +220,12 @@ const SHOUTRRR_TYPES: Record<string, 'slack' | 'discord' | 'teams' | 'webhook'> 
 /** `type` may be left out for a shoutrrr URL; after parsing it is always set. */
 const notification = z
   .strictObject({
-    type: z
-      .enum(['slack', 'discord', 'teams', 'webhook'])
-      .optional()
-      .meta({
-        description: 'Channel type; may be left out when the URL is a shoutrrr URL (slack://, teams://, …).',
-      }),
-    url: z
-      .url()
-      .meta({
-        description: 'Webhook URL, or a shoutrrr URL: slack://, discord://, teams://, generic+https://',
-      }),
+    type: z.enum(['slack', 'discord', 'teams', 'webhook']).optional().meta({
+      description: 'Channel type; may be left out when the URL is a shoutrrr URL (slack://, teams://, …).',
+    }),
+    url: z.url().meta({
+      description: 'Webhook URL, or a shoutrrr URL: slack://, discord://, teams://, generic+https://',
+    }),
     events: z
       .array(z.string())
       .default([])
