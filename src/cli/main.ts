@@ -120,6 +120,10 @@ function scanFlags(argv: readonly string[]): Flags {
 }
 
 function processIo(): CliIo {
+  // `safe-updater status | head -1` closes stdout early: that is the reader's choice, not a crash.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
