@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ScriptedUpdater, failing, testAsset } from '../../test/support/scripted-updater.js';
 import { SteppingClock } from '../../test/support/stepping-clock.js';
-import type { Asset, HealthCheckSpec } from '../core/model.js';
+import type { HealthCheckSpec } from '../core/model.js';
 import type { CheckReport, HealthChecker } from './checker.js';
 import { createVerifier } from './verifier.js';
 
@@ -23,8 +23,8 @@ function scriptedChecker(answers: boolean[]): HealthChecker & { looks: number } 
         attempts: 1,
       };
     },
-    async runAll(specs: readonly HealthCheckSpec[], asset: Asset): Promise<CheckReport[]> {
-      return Promise.all(specs.map((spec) => checker.run(spec, asset)));
+    async runAll(specs: readonly HealthCheckSpec[]): Promise<CheckReport[]> {
+      return Promise.all(specs.map((spec) => checker.run(spec)));
     },
   };
   return checker;
