@@ -15,12 +15,8 @@ import {
   type CredentialDeps,
   type DockerConfigJson,
 } from '../datasources/oci-registry/credentials.js';
-import { DockerClient } from '../docker/client.js';
-import { HelmClient } from '../helm/helm-client.js';
-import { createKubeClients, type KubeClients } from '../kubernetes/client.js';
-import { Workloads } from '../kubernetes/workloads.js';
+import type { KubeClients } from '../kubernetes/client.js';
 import { PolicyBook } from '../policy/policies.js';
-import { createSources } from '../sources/index.js';
 import type { DiscoveryProblem } from '../sources/types.js';
 import type { Journal } from '../state/types.js';
 import type { CliContext } from '../cli/context.js';
@@ -154,6 +150,15 @@ export async function scanDependencies(ctx: CliContext, selection: ScanSelection
   const assets = config.assets.map((entry) => ({ ...entry, healthChecks: entry.healthChecks }));
   const base = { assets, defaultPolicy: config.defaultPolicy, healthChecks, namespaces };
   const kube = { kubeconfig: config.kubernetes.kubeconfig, context: config.kubernetes.context };
+  // The clients of the sources load only for a scan (the Kubernetes client alone takes seconds to import).
+  const [{ DockerClient }, { HelmClient }, { createKubeClients }, { Workloads }, { createSources }] =
+    await Promise.all([
+      import('../docker/client.js'),
+      import('../helm/helm-client.js'),
+      import('../kubernetes/client.js'),
+      import('../kubernetes/workloads.js'),
+      import('../sources/index.js'),
+    ]);
   let clients: KubeClients | undefined;
   const kubeClients = (): KubeClients =>
     (clients ??= createKubeClients({

@@ -5,7 +5,6 @@
  *      then `auths[host]` (auth = base64 user:password, or identitytoken / registrytoken), then `credsStore`.
  */
 import { readFile } from 'node:fs/promises';
-import { execa } from 'execa';
 import { ConfigError, errorMessage } from '../../core/errors.js';
 import { normaliseRegistryHost } from './image-ref.js';
 
@@ -55,6 +54,8 @@ async function defaultCredentialHelper(
   helper: string,
   host: string,
 ): Promise<{ Username: string; Secret: string } | undefined> {
+  // execa loads only when a credential helper is configured.
+  const { execa } = await import('execa');
   const result = await execa(`docker-credential-${helper}`, ['get'], {
     input: host,
     reject: false,
