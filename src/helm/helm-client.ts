@@ -25,6 +25,7 @@ import {
   parseRelease,
   parseReleaseList,
   parseValues,
+  splitChartRef,
   type HelmRelease,
   type HelmReleaseSummary,
   type HelmRevision,
@@ -191,12 +192,21 @@ export class HelmClient {
     return parseHistory(out);
   }
 
+  /**
+   * `helm status -o json` leaves the chart out (Helm 3 and 4), and `helm get metadata` needs Helm 3.13, so
+   * the chart name and version come from the newest history entry ("demo-app-1.2.0"), which every helm has.
+   */
   async status(release: string, namespace: string): Promise<HelmRelease> {
-    const out = await this.run(
-      ['status', release, '--namespace', namespace, '--output', 'json'],
-      `helm status ${release} in ${namespace}`,
-    );
-    return parseRelease(out);
+    const what = `helm status ${release} in ${namespace}`;
+    const [out, newest] = await Promise.all([
+      this.run(['status', release, '--namespace', namespace, '--output', 'json'], what),
+      this.run(['history', release, '--namespace', namespace, '--max', '1', '--output', 'json'], what),
+    ]);
+    const status = parseRelease(out);
+    const entry = parseHistory(newest).pop();
+    if (status.chartVersion !== '' || !entry) return status;
+    const { name, version } = splitChartRef(entry.chart);
+    return { ...status, chartName: name, chartVersion: version, appVersion: entry.appVersion };
   }
 
   async getValues(release: string, namespace: string, revision?: number): Promise<Record<string, unknown>> {
