@@ -154,7 +154,8 @@ export async function installRelease(
 /** The image tag of a workload's first container, read from the API. */
 export async function liveTag(namespace: string, kind: 'Deployment', name: string): Promise<string> {
   const workload = await workloads(clients()).read({ kind, namespace, name });
-  const image = workload.podSpec.containers[0]?.image ?? '';
+  // repo:tag or repo:tag@sha256:… (updaters pin the digest)
+  const image = (workload.podSpec.containers[0]?.image ?? '').split('@')[0] ?? '';
   return image.slice(image.lastIndexOf(':') + 1);
 }
 
@@ -167,7 +168,7 @@ export async function waitForDeployment(namespace: string, name: string, tag?: s
       const deployment = await kube.apps.readNamespacedDeployment({ namespace, name });
       const spec = deployment.spec?.replicas ?? 1;
       const status = deployment.status;
-      const image = deployment.spec?.template.spec?.containers[0]?.image ?? '';
+      const image = (deployment.spec?.template.spec?.containers[0]?.image ?? '').split('@')[0] ?? '';
       const ready =
         (status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) &&
         (status?.updatedReplicas ?? 0) === spec &&
