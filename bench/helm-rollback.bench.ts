@@ -8,7 +8,7 @@
  *             Helm's: the release leaves pending-upgrade, i.e. helm starts its rollback)
  *   healthy — from the start of the upgrade to the release deployed on the previous chart version with every
  *             workload rolled out
- * Run: npx tsx bench/helm-rollback.ts [timeoutSeconds=60]
+ * Run: npm run bench -- helm-rollback [timeoutSeconds=60]  (or npx tsx bench/helm-rollback.bench.ts 60)
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
