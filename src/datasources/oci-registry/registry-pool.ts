@@ -18,14 +18,14 @@ export interface RegistryPoolDeps {
   pageSize?: number;
 }
 
-/** Docker treats loopback registries as insecure by default; so do we, unless the config says otherwise. */
+/** Docker always allows plain HTTP to loopback registries (127.0.0.0/8); so do we. Others need `insecure: true`. */
 function isLoopback(registry: string): boolean {
   const host = registry.replace(/:\d+$/, '');
   return host === 'localhost' || host === '[::1]' || /^127\./.test(host);
 }
 
 export function registryBaseUrl(registry: string, settings: RegistrySettings | undefined): string {
-  const plain = settings?.insecure ?? isLoopback(registry);
+  const plain = settings?.insecure === true || isLoopback(registry);
   return `${plain ? 'http' : 'https'}://${apiHost(registry)}`;
 }
 
