@@ -9,20 +9,35 @@ postgres_bin() {
   dirname "$initdb"
 }
 
+as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+
+# The data directory: .run/postgres/data, unless the `postgres` user cannot reach .run (a checkout under a
+# private folder); then a folder of its own under /var/tmp, named after the checkout.
+postgres_data_dir() {
+  mkdir -p "$RUN_DIR/postgres"
+  chmod o+x "$ENV_ROOT" "$RUN_DIR" "$RUN_DIR/postgres" 2>/dev/null || true
+  if as_postgres test -x "$RUN_DIR/postgres"; then
+    echo "$RUN_DIR/postgres/data"
+  else
+    echo "/var/tmp/safe-updater-postgres-$(printf '%s' "$ENV_ROOT" | cksum | cut -d' ' -f1)/data"
+  fi
+}
+
 postgres_install() {
   apt_ensure postgresql
-  local data="$RUN_DIR/postgres/data" bin
+  local data bin
+  data="$(postgres_data_dir)"
   [ -f "$data/PG_VERSION" ] && return 0
   bin="$(postgres_bin)"
-  log "postgres: initdb"
+  log "postgres: initdb in $data"
   mkdir -p "$data"
-  printf '%s\n' "$POSTGRES_PASSWORD" >"$RUN_DIR/postgres/pwfile"
-  chown -R postgres:postgres "$RUN_DIR/postgres"
+  printf '%s\n' "$POSTGRES_PASSWORD" >"$(dirname "$data")/pwfile"
+  chown -R postgres:postgres "$(dirname "$data")"
   chmod 700 "$data"
-  setpriv --reuid=postgres --regid=postgres --init-groups "$bin/initdb" -D "$data" -U "$POSTGRES_USER" \
-    --pwfile="$RUN_DIR/postgres/pwfile" --auth=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 \
-    >>"$LOG_DIR/postgres.log" 2>&1 || die "initdb failed (see $LOG_DIR/postgres.log)"
-  rm -f "$RUN_DIR/postgres/pwfile"
+  as_postgres "$bin/initdb" -D "$data" -U "$POSTGRES_USER" --pwfile="$(dirname "$data")/pwfile" \
+    --auth=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >>"$LOG_DIR/postgres.log" 2>&1 ||
+    die "initdb failed (see $LOG_DIR/postgres.log)"
+  rm -f "$(dirname "$data")/pwfile"
 }
 
 postgres_ready() {
@@ -33,10 +48,8 @@ postgres_ready() {
 postgres_start() {
   if ! is_running postgres; then
     require_port postgres "$POSTGRES_PORT"
-    # The server must be able to reach its data directory through every parent folder.
-    chmod o+x "$ENV_ROOT" "$RUN_DIR" 2>/dev/null || true
     start_daemon postgres setpriv --reuid=postgres --regid=postgres --init-groups \
-      "$(postgres_bin)/postgres" -D "$RUN_DIR/postgres/data" -p "$POSTGRES_PORT" \
+      "$(postgres_bin)/postgres" -D "$(postgres_data_dir)" -p "$POSTGRES_PORT" \
       -c listen_addresses=127.0.0.1 -c unix_socket_directories= -c fsync=off -c synchronous_commit=off \
       -c full_page_writes=off -c max_connections=200
   fi

@@ -163,13 +163,17 @@ describe('kwok cluster', () => {
           return restarts > first.restarts ? restarts : undefined;
         });
         expect(climbed).toBeGreaterThan(first.restarts);
-        const crashing = await getJson<Deployment>(['-n', ns, 'get', 'deployment', release]);
-        expect(crashing.status.updatedReplicas ?? 0).toBeLessThan(crashing.spec.replicas + 1);
         expect(
           (await podsWithImage(ns, crashImage)).every(
             (p) => p.status.conditions?.find((c) => c.type === 'Ready')?.status !== 'True',
           ),
         ).toBe(true);
+        // maxUnavailable 0: the old version keeps serving while the new one crashloops.
+        const deployment = await getJson<Deployment>(['-n', ns, 'get', 'deployment', release]);
+        const oldReady = (await podsWithImage(ns, `${imageRepo}:1.0.0`)).filter(
+          (p) => p.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True',
+        );
+        expect(oldReady).toHaveLength(deployment.spec.replicas);
 
         await helm(binary, ns, ['rollback', release, '1', waitFlag(binary), '--timeout', '4m']);
         await waitRolledOut(ns, release, `${imageRepo}:1.0.0`);
@@ -190,6 +194,11 @@ describe('kwok cluster', () => {
     expect(pod.status.containerStatuses?.[0]?.ready).toBe(false);
     expect(pod.status.containerStatuses?.[0]?.state.running).toBeDefined();
     expect(pod.status.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    // Still not Ready a while later: nothing moves an -unready pod on.
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const [later] = (await podsWithImage(ns, image)).filter((p) => p.metadata.name === pod.metadata.name);
+    expect(later?.status.phase).toBe('Running');
+    expect(later?.status.containerStatuses?.[0]?.ready).toBe(false);
     const deployment = await getJson<Deployment>(['-n', ns, 'get', 'deployment', 'demo']);
     expect(deployment.status.readyReplicas ?? 0).toBe(0);
   });
