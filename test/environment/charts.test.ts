@@ -27,7 +27,7 @@ describe('fixture chart repositories', () => {
     expect(res.status).toBe(200);
     const index = parse(await res.text()) as IndexYaml;
     const published = Object.fromEntries((index.entries[chart] ?? []).map((e) => [e.version, e.appVersion]));
-    expect(published).toEqual(env.fixtures.chartVersions);
+    expect(published).toMatchObject(env.fixtures.chartVersions);
   });
 
   it('asks for basic credentials on the authenticated repository', async () => {

@@ -48,7 +48,7 @@ async function bearerToken(username: string, password: string): Promise<string> 
 
 describe('fixture registries', () => {
   it('lists every published tag on the anonymous registry', async () => {
-    expect(new Set(await tags(env.registries.anonymous.host))).toEqual(new Set(env.fixtures.imageTags));
+    expect(await tags(env.registries.anonymous.host)).toEqual(expect.arrayContaining(env.fixtures.imageTags));
   });
 
   it('asks for basic credentials and then lists every tag', async () => {
@@ -56,14 +56,16 @@ describe('fixture registries', () => {
     const denied = await fetch(`http://${host}/v2/${repo}/tags/list`);
     expect(denied.status).toBe(401);
     expect(denied.headers.get('www-authenticate')).toMatch(/^Basic /);
-    expect(new Set(await tags(host, basicAuth(username, password)))).toEqual(new Set(env.fixtures.imageTags));
+    expect(await tags(host, basicAuth(username, password))).toEqual(
+      expect.arrayContaining(env.fixtures.imageTags),
+    );
   });
 
   it('serves tags through the bearer-token flow and refuses bad credentials', async () => {
     const { host, username, password } = env.registries.token;
     const token = await bearerToken(username, password);
     expect(token.split('.')).toHaveLength(3);
-    expect(new Set(await tags(host, `Bearer ${token}`))).toEqual(new Set(env.fixtures.imageTags));
+    expect(await tags(host, `Bearer ${token}`)).toEqual(expect.arrayContaining(env.fixtures.imageTags));
     await expect(bearerToken(username, `${password}-wrong`)).rejects.toThrow(/401/);
     const withoutToken = await fetch(`http://${host}/v2/${repo}/tags/list`);
     expect(withoutToken.status).toBe(401);
