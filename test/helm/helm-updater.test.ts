@@ -98,7 +98,10 @@ describe.each(['helm3', 'helm4'] as const)('Helm updater with %s', (tool) => {
     });
   }
 
-  async function discover(release: string, source: Asset['source'] | 'none'): Promise<Asset> {
+  async function discover(
+    release: string,
+    source: Asset['source'] | 'none',
+  ): Promise<Asset & { problems: string[] }> {
     const id = `helm/${namespace}/${release}`;
     const entry =
       source === 'none' || source === undefined
@@ -121,7 +124,7 @@ describe.each(['helm3', 'helm4'] as const)('Helm updater with %s', (tool) => {
     }).discover();
     const asset = result.assets.find((a) => a.id === id);
     if (!asset) throw new Error(`${id} not discovered: ${JSON.stringify(result)}`);
-    return asset;
+    return { ...asset, problems: result.problems.filter((p) => p.subject === id).map((p) => p.message) };
   }
 
   it('discovers the release, upgrades 1.0.0 → 1.1.0 keeping its values, then catches a crashlooping 1.2.0 and rolls back', async () => {
@@ -129,6 +132,7 @@ describe.each(['helm3', 'helm4'] as const)('Helm updater with %s', (tool) => {
     await install(release, '1.0.0', ['--set-string', `message=${hostile}`]);
     const bare = await discover(release, 'none');
     expect(bare.source).toBeUndefined();
+    expect(bare.problems).toEqual([expect.stringContaining(`no chart source for release ${release}`)]);
     const asset = await discover(release, { type: 'helm-repo', repoUrl: repo, chart });
     expect(asset).toMatchObject({
       kind: 'helm',
@@ -138,6 +142,7 @@ describe.each(['helm3', 'helm4'] as const)('Helm updater with %s', (tool) => {
       policy: 'minor',
     });
     expect(asset.release).toMatchObject({ revision: 1, status: 'deployed', chart });
+    expect(asset.problems).toEqual([]);
 
     const u = updater();
     await expect(u.validate(asset, { version: '9.9.9' }, ctx())).rejects.toThrow(NotFoundError);

@@ -148,7 +148,7 @@ describe('Deployment failure variants', () => {
     );
     expect(bad.health.verdict).toBe('failed');
     expect(bad.health.signal).toMatch(/^not healthy after 20s: /);
-    expect(bad.health.signal).toMatch(/not ready|available/);
+    expect(bad.health.signal).toMatch(/not ready|available|pending termination/);
     expect(bad.elapsedMs).toBeGreaterThanOrEqual(19_000);
     await updater.rollback(asset, bad.facts, ctx());
     expect(await liveImage(asset)).toBe(demoImage('1.0.0'));
