@@ -67,13 +67,13 @@ fixtures_push_all() {
   local port="$1" creds=() tag src target
   [ -n "${2:-}" ] && creds=(--creds "$2")
   for tag in "${FIXTURE_TAGS[@]}"; do
-    podman push -q --tls-verify=false "${creds[@]}" "localhost/$FIXTURE_REPOSITORY:$tag" \
+    retry 3 podman push -q --tls-verify=false "${creds[@]}" "localhost/$FIXTURE_REPOSITORY:$tag" \
       "docker://127.0.0.1:$port/$FIXTURE_REPOSITORY:$tag"
   done
   : >"$FIXTURES_DIR/latest-$port"
   for src in "${FIXTURE_LATEST_SOURCES[@]}"; do
     target="docker://127.0.0.1:$port/$FIXTURE_REPOSITORY:latest"
-    podman push -q --tls-verify=false "${creds[@]}" --digestfile "$FIXTURES_DIR/digest-$port" \
+    retry 3 podman push -q --tls-verify=false "${creds[@]}" --digestfile "$FIXTURES_DIR/digest-$port" \
       "localhost/$FIXTURE_REPOSITORY:$src" "$target"
     cat "$FIXTURES_DIR/digest-$port" >>"$FIXTURES_DIR/latest-$port" && echo >>"$FIXTURES_DIR/latest-$port"
   done
@@ -121,7 +121,7 @@ fixtures_build_charts() {
   done
   "$TOOLS_BIN/helm3" repo index "$FIXTURES_CHARTS"
   for entry in "${FIXTURE_CHART_VERSIONS[@]}"; do
-    "$TOOLS_BIN/helm4" push "$FIXTURES_CHARTS/$FIXTURE_CHART-${entry%%=*}.tgz" \
+    retry 3 "$TOOLS_BIN/helm4" push "$FIXTURES_CHARTS/$FIXTURE_CHART-${entry%%=*}.tgz" \
       "oci://127.0.0.1:$REGISTRY_ANON_PORT/charts" --plain-http >>"$LOG_DIR/fixtures.log" 2>&1
   done
 }

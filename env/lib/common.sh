@@ -98,6 +98,18 @@ stop_daemon() {
   rm -f "$file"
 }
 
+# retry N CMD...: runs CMD up to N times, 3 s apart (network steps on a loaded machine fail now and then).
+retry() {
+  local attempts="$1" n=1
+  shift
+  until "$@"; do
+    [ "$n" -ge "$attempts" ] && return 1
+    log "retrying ($n/$attempts failed): $*"
+    n=$((n + 1))
+    sleep 3
+  done
+}
+
 # wait_until SECONDS DESCRIPTION CMD...: polls CMD every 0.5 s until it succeeds; dies after SECONDS.
 wait_until() {
   local timeout="$1" what="$2"
