@@ -2,8 +2,9 @@
  * What annotations and labels say about an asset's policy, in Keel's words and ours:
  *   safe-updater.io/policy (or keel.sh/policy): a policy name, or Keel's `glob:PATTERN` / `regexp:PATTERN`
  *     (every newer tag matching the pattern);
- *   safe-updater.io/match-tag: a regex a target tag must match (Keel's `keel.sh/match-tag` is a boolean
- *     and means "same tag, new digest", which digest tracking already does);
+ *   safe-updater.io/match-tag: a regex a target tag must match; a named group `version` in it is the part
+ *     that orders tags (Keel's `keel.sh/match-tag` is a boolean meaning "same tag, new digest", which digest
+ *     tracking already does);
  *   safe-updater.io/priority: security | bugfix | feature.
  */
 import type { Asset } from '../core/model.js';
@@ -68,9 +69,12 @@ export function policyForAsset(asset: Asset, book: PolicyBook): CompiledPolicy {
         `asset ${asset.id}: annotation ${MATCH_TAG_KEY}: '${matchTag}' is not a valid regular expression: ${errorMessage(error)}`,
       );
     }
+    // A named group `version` says which part of the tag is the version (Flux's filterTags.extract):
+    // `^main-(?<version>\d+)-[0-9a-f]+$` orders main-20240115-3f2a1bc by its date.
+    const extract = /\(\?<version>/.test(matchTag) ? { extract: include } : {};
     policy = {
       ...policy,
-      filter: { ...policy.filter, include: [...(policy.filter.include ?? []), include] },
+      filter: { ...policy.filter, ...extract, include: [...(policy.filter.include ?? []), include] },
     };
   }
   return policy;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Asset, Candidate, UpdateType } from '../core/model.js';
 import { ConfigError } from '../core/errors.js';
+import { newerVersions } from '../versioning/candidates.js';
 import { parseTag } from '../versioning/tag.js';
 import { policyForAsset, priorityOf } from './annotations.js';
 import { decide, type AssetState } from './decide.js';
@@ -184,6 +185,25 @@ describe('policy names and annotations', () => {
     expect(() => policyForAsset(asset({ annotations: { 'safe-updater.io/match-tag': '[' } }), book)).toThrow(
       /match-tag/,
     );
+  });
+
+  it('orders tags by the named version group of match-tag (regex extract)', () => {
+    const pattern = '^main-(?<version>\\d+)-[0-9a-f]+$';
+    const policy = policyForAsset(asset({ annotations: { 'safe-updater.io/match-tag': pattern } }), book);
+    const tags = [
+      'main-20240115-3f2a1bc',
+      'main-20240201-9c0ffee',
+      'main-20231231-aaaaaaa',
+      'feature-x-1',
+      'latest',
+    ];
+    const newer = newerVersions(
+      'main-20240101-0000000',
+      tags.map((version) => ({ version })),
+      policy.filter,
+    );
+    expect(newer.map((n) => n.release.version)).toEqual(['main-20240201-9c0ffee', 'main-20240115-3f2a1bc']);
+    expect(newer[0]?.updateType).toBe('minor');
   });
 
   it('reads priorities, with patches as bug fixes', () => {
