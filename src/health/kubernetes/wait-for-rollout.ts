@@ -9,6 +9,7 @@
  *                                                  rollout is done (healthy), or at the deadline (failed, with
  *                                                  what was still missing). Transient API errors are retried
  *                                                  until the deadline, then thrown (unknown is not "failed").
+ *   watchWorkloads(workloads, refs, ctx, tuning)  → both together, as the updaters' verify and rollback use them
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -144,4 +145,36 @@ export async function waitForRollout(options: RolloutWatchOptions): Promise<Heal
   const seconds = Math.round(options.timeoutMs / 1000);
   const text = `not healthy after ${seconds}s: ${last.message}`;
   return { ...last, healthy: false, verdict: 'failed', message: text, signal: text };
+}
+
+export interface WatchTuning {
+  clock?: Clock;
+  pollIntervalMs?: number;
+  restartThreshold?: number;
+  /** Runs before each look (the StatefulSet rollback deletes stuck pods here). */
+  beforeEachLook?: () => Promise<void>;
+}
+
+export function watchWorkloads(
+  workloads: Workloads,
+  refs: () => Promise<WorkloadRef[]>,
+  ctx: { timeoutMs: number; signal?: AbortSignal; progress?: (message: string) => void },
+  tuning: WatchTuning = {},
+): Promise<HealthStatus> {
+  const observe = observeWorkloads(workloads, refs);
+  const before = tuning.beforeEachLook;
+  return waitForRollout({
+    observe: before
+      ? async () => {
+          await before();
+          return observe();
+        }
+      : observe,
+    timeoutMs: ctx.timeoutMs,
+    clock: tuning.clock,
+    intervalMs: tuning.pollIntervalMs,
+    restartThreshold: tuning.restartThreshold,
+    signal: ctx.signal,
+    progress: ctx.progress,
+  });
 }

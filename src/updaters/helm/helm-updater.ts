@@ -38,7 +38,7 @@ import {
 import type { Asset, HealthStatus, VersionSource } from '../../core/model.js';
 import type { ChartAccess, ChartLocation, HelmClient } from '../../helm/helm-client.js';
 import type { HelmRevision } from '../../helm/output.js';
-import { waitForRollout, observeWorkloads } from '../../health/kubernetes/wait-for-rollout.js';
+import { watchWorkloads } from '../../health/kubernetes/wait-for-rollout.js';
 import type { WorkloadRef, Workloads } from '../../kubernetes/workloads.js';
 import type { DryRunResult, UpdateContext, UpdateTarget, Updater } from '../types.js';
 import { unifiedDiff } from './line-diff.js';
@@ -261,16 +261,10 @@ export class HelmUpdater implements Updater {
   }
 
   private watch(asset: Asset, ctx: UpdateContext): Promise<HealthStatus> {
-    return waitForRollout({
-      observe: observeWorkloads(this.options.workloads, this.releaseWorkloads(asset)),
-      timeoutMs: ctx.timeoutMs,
+    return watchWorkloads(this.options.workloads, this.releaseWorkloads(asset), ctx, {
       clock: this.clock,
-      ...(this.options.pollIntervalMs === undefined ? {} : { intervalMs: this.options.pollIntervalMs }),
-      ...(this.options.restartThreshold === undefined
-        ? {}
-        : { restartThreshold: this.options.restartThreshold }),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      ...(ctx.progress ? { progress: ctx.progress } : {}),
+      pollIntervalMs: this.options.pollIntervalMs,
+      restartThreshold: this.options.restartThreshold,
     });
   }
 

@@ -26,7 +26,7 @@ import {
 } from '../../core/errors.js';
 import type { Asset, HealthStatus, WorkloadKind } from '../../core/model.js';
 import { parseImageReference } from '../../datasources/oci-registry/image-ref.js';
-import { observeWorkloads, waitForRollout } from '../../health/kubernetes/wait-for-rollout.js';
+import { watchWorkloads } from '../../health/kubernetes/wait-for-rollout.js';
 import { podSignals } from '../../health/kubernetes/pod-signals.js';
 import {
   WORKLOAD_KINDS,
@@ -229,22 +229,11 @@ export class WorkloadUpdater implements Updater {
     beforeEachLook?: () => Promise<void>,
   ): Promise<HealthStatus> {
     const ref = workloadRef(asset);
-    const observe = observeWorkloads(this.options.workloads, async () => [ref]);
-    return waitForRollout({
-      observe: beforeEachLook
-        ? async () => {
-            await beforeEachLook();
-            return observe();
-          }
-        : observe,
-      timeoutMs: ctx.timeoutMs,
+    return watchWorkloads(this.options.workloads, async () => [ref], ctx, {
       clock: this.clock,
-      ...(this.options.pollIntervalMs === undefined ? {} : { intervalMs: this.options.pollIntervalMs }),
-      ...(this.options.restartThreshold === undefined
-        ? {}
-        : { restartThreshold: this.options.restartThreshold }),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-      ...(ctx.progress ? { progress: ctx.progress } : {}),
+      pollIntervalMs: this.options.pollIntervalMs,
+      restartThreshold: this.options.restartThreshold,
+      beforeEachLook,
     });
   }
 
