@@ -236,6 +236,7 @@ export class DockerUpdater implements Updater {
     const targetImageId =
       existing && !target.digest ? existing.Id : await this.pull(targetImage, target, ctx.signal);
     const name = containerName(container);
+    await this.removeLeftovers(name, container.Id, ctx);
     const stopTimeout = container.Config.StopTimeout;
     const facts: DockerUpdateFacts = {
       containerName: name,
@@ -255,6 +256,24 @@ export class DockerUpdater implements Updater {
       restore,
     };
     return toFacts(facts);
+  }
+
+  /**
+   * Parked containers of earlier updates of this name that are not running: a process killed after the
+   * journal said `succeeded` but before cleanup leaves one behind. The workflow prepares only when no record
+   * of the asset is open (it reconciles first, under the asset lease), so they undo nothing any more.
+   */
+  private async removeLeftovers(name: string, holderId: string, ctx: UpdateContext): Promise<void> {
+    const prefix = `${name}${BACKUP_MARKER}`;
+    const all = await this.client.listContainers({ all: true }, ctx.signal);
+    for (const summary of all) {
+      const parked = summary.Names.some((n) => n.replace(/^\//, '').startsWith(prefix));
+      if (!parked || summary.Id === holderId || summary.State === 'running') continue;
+      ctx.progress?.(`removing ${summary.Names[0] ?? summary.Id} left over from an earlier update`);
+      await this.client.removeContainer(summary.Id, { force: true }, ctx.signal).catch((error: unknown) => {
+        if (!(error instanceof NotFoundError)) throw error;
+      });
+    }
   }
 
   async dryRun(asset: Asset, target: UpdateTarget, ctx: UpdateContext): Promise<DryRunResult> {
