@@ -166,6 +166,54 @@ const orchestrator = z.strictObject({
   interval: duration.default('5m').meta({ description: 'How often `watch` looks for updates.' }),
 });
 
+/** `watch`: how often the daemon looks for updates (daemon issue 6). */
+const watch = z
+  .strictObject({
+    interval: duration
+      .optional()
+      .meta({ description: 'Time between rounds of the daemon; default: orchestrator.interval.' }),
+    jitter: z
+      .string()
+      .regex(/^\d+(\.\d+)?%$/, 'expected a percentage such as 10%')
+      .default('10%')
+      .meta({ description: 'Random spread of each interval, in percent of it (10% of 5m: ±30s).' }),
+    approvalTimeout: duration
+      .default('24h')
+      .meta({ description: 'How long an approval request stays open before it expires.' }),
+  })
+  .meta({ description: 'The daemon (`safe-updater watch`).' });
+
+/** `server`: the daemon's HTTP server (daemon issue 6). */
+const server = z
+  .strictObject({
+    listen: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:8080')
+      .default('127.0.0.1:8080')
+      .meta({ description: 'host:port the HTTP server listens on.' }),
+    tokens: z
+      .array(z.string().min(16))
+      .default([])
+      .meta({ description: 'Bearer tokens of the REST API; prefer tokenEnv.' }),
+    tokenEnv: z
+      .string()
+      .optional()
+      .meta({ description: 'Environment variable holding API tokens (comma-separated).' }),
+    webhookSecret: z
+      .string()
+      .optional()
+      .meta({ description: 'Shared secret of POST /hooks/registry; prefer webhookSecretEnv.' }),
+    webhookSecretEnv: z
+      .string()
+      .optional()
+      .meta({ description: 'Environment variable holding the registry webhook secret.' }),
+    webhookHmacSecretEnv: z
+      .string()
+      .optional()
+      .meta({ description: 'Environment variable holding an HMAC-SHA256 key for signed webhooks.' }),
+  })
+  .meta({ description: 'The HTTP server of `watch --listen` and `serve`.' });
+
 const checkCommon = {
   timeout: duration.optional(),
   retries: z.int().min(0).optional(),
@@ -289,6 +337,8 @@ export const configSchema = z
     defaultPolicy: z.string().default('minor'),
     rollback: rollback.prefault({}),
     orchestrator: orchestrator.prefault({}),
+    watch: watch.prefault({}),
+    server: server.prefault({}),
     healthChecks: z.record(z.string(), healthCheckSchema).default({}),
     notifications: z.array(notification).default([]),
     assets: z.array(assetEntry).default([]),

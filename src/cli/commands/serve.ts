@@ -1,23 +1,24 @@
-/** `safe-updater serve`: HTTP API, metrics, webhook receiver and dashboard. */
+/** `safe-updater serve`: HTTP API, metrics and probes over the journal, without running updates. */
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { addExamples } from '../help.js';
-import { notBuilt } from '../not-built.js';
 
 export interface ServeOptions {
-  listen: string;
+  listen?: string;
 }
 
-export function register(program: Command, _ctx: CliContext): void {
+export function register(program: Command, ctx: CliContext): void {
   const command = program
     .command('serve')
-    .description('serve /healthz, /metrics, the REST API, registry webhooks and the dashboard')
-    .option('--listen <address>', 'host:port to listen on', '127.0.0.1:8080')
-    .action(async (_options: ServeOptions) => {
-      notBuilt('serve', 'the HTTP server is on its way');
+    .description('serve /healthz, /readyz, /metrics and the REST API over the journal (no updates)')
+    .option('--listen <address>', 'host:port to listen on (default: server.listen, 127.0.0.1:8080)')
+    .action(async (options: ServeOptions) => {
+      const { runServe } = await import('../../daemon/from-config.js');
+      const { config } = await ctx.config();
+      await runServe(ctx, options.listen ?? config.server.listen);
     });
   addExamples(command, [
-    ['safe-updater serve', 'listen on 127.0.0.1:8080'],
+    ['safe-updater serve', 'listen on server.listen (127.0.0.1:8080)'],
     ['safe-updater serve --listen 0.0.0.0:9090', 'on every interface, port 9090'],
   ]);
 }

@@ -1,0 +1,435 @@
+/**
+ * The daemon (`safe-updater watch`): the long-running loop that composes the orchestrator (queue, leader
+ * election, the update workflow), the HTTP server and notification delivery. Everything is handed in
+ * (`DaemonDeps`), so the CLI wires configuration into it and tests can drive it with fakes.
+ *
+ * Only the leader acts: on becoming leader it reconciles interrupted updates, then runs a cycle at once
+ * and every `intervalMs` (± jitter). A cycle: expire overdue approvals → scan (discovery, lookups,
+ * decisions) → `auto` decisions are queued; `needs-approval` ones get an approval request (one pending per
+ * asset and version) and run once it is approved. Registry webhooks ask for a check of the matched assets
+ * at once (a scan limited to them). Abort the signal to stop: nothing new is taken, running updates are
+ * aborted (the workflow leaves a journaled state that the next start reconciles), the lease is released.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Asset, Decision } from '../core/model.js';
+import { describeVersion } from '../core/model.js';
+import type { Deliverer } from '../notify/deliver.js';
+import { QueueScheduler, UpdateQueue, type QueueItem, type SettledItem } from '../orchestrator/queue.js';
+import type { LeaderElector } from '../orchestrator/leader.js';
+import { reconcile } from '../orchestrator/reconcile.js';
+import { runUpdate, type UpdateResult, type WorkflowDeps } from '../orchestrator/run-update.js';
+import type { ImagePushed } from '../server/registry-events.js';
+import { recordFinishedUpdate, type DaemonMetrics } from '../server/metrics.js';
+import type { ScanReport } from '../scan/scan.js';
+import type { Journal } from '../state/types.js';
+import type { UpdateTarget } from '../updaters/types.js';
+
+/** A queued update of the daemon. */
+export interface DaemonItem extends QueueItem {
+  asset: Asset;
+  target: UpdateTarget;
+  decision: Decision;
+  /** The approval that let it run, when it needed one. */
+  approvalId?: string;
+}
+
+export interface DaemonDeps {
+  journal: Journal;
+  clock: Clock;
+  logger: Logger;
+  workflow: WorkflowDeps;
+  /** One scan: discovery, lookups and decisions; `select` limits it to some assets (webhook checks). */
+  scan(options: { signal: AbortSignal; select?: (asset: Asset) => boolean }): Promise<ScanReport>;
+  /** The asset's priority for the queue (discovery's priorityOf). */
+  priorityOf?: (asset: Asset, decision: Decision) => number;
+  /** Asset ids an asset depends on (Docker's depends-on label). */
+  dependsOn?: (asset: Asset) => string[];
+  /** Null when the asset may start an update now, otherwise why not (its policy's windows). */
+  windowGate?: (asset: Asset, now: Date) => string | null;
+  /** Which assets a registry push concerns (server/registry-events.ts assetsForPush). */
+  assetsForPush?: (push: ImagePushed, assets: readonly Asset[]) => Asset[];
+  /** Absent: this process always leads (a single `watch --once`). */
+  elector?: LeaderElector;
+  metrics?: DaemonMetrics;
+  deliverer?: Deliverer;
+}
+
+export interface DaemonOptions {
+  intervalMs: number;
+  /** 0..1: each interval is intervalMs · (1 ± jitter·random). */
+  jitter: number;
+  /** One cycle, wait for its updates, return. */
+  once?: boolean;
+  maxConcurrent: number;
+  /** Rollout/verification deadline of each update (rollback.timeout). */
+  updateTimeoutMs: number;
+  /** How long an approval request stays open. */
+  approvalTimeoutMs: number;
+  /** How often a gated (window-closed) queue is looked at again. */
+  gatePollMs?: number;
+}
+
+export interface CycleSummary {
+  trigger: 'start' | 'interval' | 'webhook';
+  assets: number;
+  problems: number;
+  lookupFailures: number;
+  enqueued: string[];
+  approvalsRequested: string[];
+}
+
+export interface DaemonResult {
+  cycles: number;
+  /** Terminal outcomes of the updates this process ran. */
+  results: UpdateResult[];
+  /** Items that did not run to an outcome (skipped, cancelled, threw), with why. */
+  unsettled: { assetId: string; outcome: string; reason: string | null }[];
+  /** The last cycle's scan: problems and failed lookups. */
+  lastCycle?: CycleSummary;
+}
+
+/** The handle the CLI gives the HTTP server. */
+export interface DaemonControl {
+  scheduler: QueueScheduler<DaemonItem>;
+  isLeader(): boolean;
+  /** Schedules an immediate check of the assets a push concerns; returns their ids. */
+  onImagePushed(push: ImagePushed): string[];
+  /** Wakes the loop for a full cycle (after an approval). */
+  wake(): void;
+}
+
+const ACTOR = 'daemon';
+
+export function jittered(intervalMs: number, jitter: number, random: () => number = Math.random): number {
+  const spread = intervalMs * Math.min(Math.max(jitter, 0), 1);
+  return Math.max(1_000, Math.round(intervalMs - spread + 2 * spread * random()));
+}
+
+/**
+ * Builds the daemon; `control` is available at once (for the HTTP server), `run(signal)` runs it until the
+ * signal aborts (or one cycle with `once`).
+ */
+export function createDaemon(
+  deps: DaemonDeps,
+  options: DaemonOptions,
+): { control: DaemonControl; run(signal: AbortSignal): Promise<DaemonResult> } {
+  const log = deps.logger;
+  const result: DaemonResult = { cycles: 0, results: [], unsettled: [] };
+  const stop = new AbortController();
+  let knownAssets: Asset[] = [];
+  const pendingChecks = new Set<string>();
+  let fullCycleWanted = true;
+  let wakeUp: (() => void) | undefined;
+  let reconciled = false;
+
+  const wake = (): void => {
+    const resolve = wakeUp;
+    wakeUp = undefined;
+    resolve?.();
+  };
+
+  const isLeader = (): boolean => deps.elector?.isLeader() ?? true;
+  const windowGate = deps.windowGate;
+
+  const run = async (item: DaemonItem, signal: AbortSignal): Promise<'succeeded' | 'failed'> => {
+    log.info(
+      {
+        assetId: item.assetId,
+        to: describeVersion(item.target),
+        updateType: item.decision.candidate.updateType,
+      },
+      `updating ${item.assetId} to ${describeVersion(item.target)}`,
+    );
+    const outcome = await runUpdate(deps.workflow, {
+      asset: item.asset,
+      target: item.target,
+      origin: 'daemon',
+      requestedBy: item.approvalId ? `${ACTOR} (approval ${item.approvalId})` : ACTOR,
+      decision: item.decision,
+      timeoutMs: options.updateTimeoutMs,
+      signal,
+      wait: true,
+    });
+    result.results.push(outcome);
+    if (outcome.record && deps.metrics) recordFinishedUpdate(deps.metrics, outcome.record);
+    log.info(
+      { assetId: item.assetId, outcome: outcome.outcome, updateId: outcome.record?.id },
+      `${item.assetId}: ${outcome.outcome}`,
+    );
+    return outcome.outcome === 'succeeded' || outcome.outcome === 'unchanged' ? 'succeeded' : 'failed';
+  };
+
+  const scheduler = new QueueScheduler<DaemonItem>(
+    new UpdateQueue({ maxConcurrent: options.maxConcurrent }),
+    {
+      run,
+      clock: deps.clock,
+      pollMs: options.gatePollMs ?? 30_000,
+      signal: stop.signal,
+      ...(windowGate ? { gate: (item, now) => windowGate(item.asset, now) } : {}),
+      onSettled: (settled: SettledItem<DaemonItem>) => {
+        if (settled.outcome === 'succeeded') return;
+        const ran = result.results.some((r) => r.assetId === settled.item.assetId && r.record);
+        if (settled.outcome === 'failed' && ran) return;
+        if (settled.reason && !(settled.outcome === 'cancelled' && stop.signal.aborted)) {
+          log.warn(
+            { assetId: settled.item.assetId, outcome: settled.outcome },
+            `${settled.item.assetId}: ${settled.reason}`,
+          );
+        }
+        result.unsettled.push({
+          assetId: settled.item.assetId,
+          outcome: settled.outcome,
+          reason: settled.reason,
+        });
+      },
+    },
+  );
+
+  async function expireApprovals(): Promise<void> {
+    const now = deps.clock.now();
+    for (const approval of await deps.journal.listApprovals({ state: 'pending' })) {
+      if (approval.deadline && approval.deadline.getTime() <= now.getTime()) {
+        await deps.journal.decideApproval(approval.id, 'expired', ACTOR, 'deadline passed');
+        log.info({ assetId: approval.assetId, approvalId: approval.id }, `approval ${approval.id} expired`);
+      }
+    }
+  }
+
+  function enqueue(asset: Asset, decision: Decision, approvalId?: string): boolean {
+    const item: DaemonItem = {
+      id: randomUUID(),
+      assetId: asset.id,
+      namespace: asset.namespace,
+      priority: deps.priorityOf?.(asset, decision) ?? decision.candidate.priority,
+      queuedAt: deps.clock.now(),
+      dependsOn: deps.dependsOn?.(asset) ?? [],
+      asset,
+      target: decision.candidate.target,
+      decision,
+      ...(approvalId ? { approvalId } : {}),
+    };
+    return scheduler.add(item) !== 'busy';
+  }
+
+  async function cycle(trigger: CycleSummary['trigger'], select?: (asset: Asset) => boolean): Promise<void> {
+    await expireApprovals();
+    const report = await deps.scan({ signal: stop.signal, ...(select ? { select } : {}) });
+    if (!select) knownAssets = report.assets.map((evaluation) => evaluation.asset);
+    const summary: CycleSummary = {
+      trigger,
+      assets: report.assets.length,
+      problems: report.problems.length,
+      lookupFailures: report.assets.filter((a) => a.status === 'lookup-failed' || a.status === 'not-found')
+        .length,
+      enqueued: [],
+      approvalsRequested: [],
+    };
+    for (const problem of report.problems) log.warn({ subject: problem.subject }, problem.message);
+    for (const evaluation of report.assets) {
+      const { asset, decision } = evaluation;
+      if (evaluation.status === 'lookup-failed') {
+        log.warn({ assetId: asset.id }, `${asset.id}: lookup failed: ${evaluation.problem ?? ''}`);
+      }
+      if (!decision || evaluation.status !== 'update-available' || asset.monitorOnly) continue;
+      const version = decision.candidate.target.version;
+      if (decision.verdict === 'auto') {
+        if (enqueue(asset, decision)) summary.enqueued.push(asset.id);
+      } else if (decision.verdict === 'needs-approval') {
+        const approvals = await deps.journal.listApprovals({ assetId: asset.id });
+        const approved = approvals.find((a) => a.state === 'approved' && a.toVersion === version);
+        if (approved) {
+          const granted: Decision = {
+            ...decision,
+            verdict: 'auto',
+            reasons: [...decision.reasons, `approved by ${approved.decidedBy ?? 'someone'} (${approved.id})`],
+          };
+          if (enqueue(asset, granted, approved.id)) summary.enqueued.push(asset.id);
+        } else if (!approvals.some((a) => a.state === 'pending' && a.toVersion === version)) {
+          const now = deps.clock.now();
+          const approval = await deps.journal.createApproval({
+            id: randomUUID(),
+            assetId: asset.id,
+            toVersion: version,
+            requestedAt: now,
+            deadline: new Date(now.getTime() + options.approvalTimeoutMs),
+          });
+          summary.approvalsRequested.push(asset.id);
+          log.info(
+            { assetId: asset.id, approvalId: approval.id, to: version },
+            `${asset.id} → ${version} needs approval (${approval.id})`,
+          );
+        }
+      }
+    }
+    result.cycles++;
+    result.lastCycle = summary;
+    await deps.journal.audit({
+      at: deps.clock.now(),
+      assetId: null,
+      updateId: null,
+      type: 'daemon.cycle',
+      actor: ACTOR,
+      data: { ...summary },
+    });
+    log.info(
+      { ...summary },
+      `${trigger} check: ${summary.assets} assets, ${summary.enqueued.length} queued, ${summary.approvalsRequested.length} approvals requested`,
+    );
+  }
+
+  const control: DaemonControl = {
+    scheduler,
+    isLeader,
+    wake: () => {
+      fullCycleWanted = true;
+      wake();
+    },
+    onImagePushed(push) {
+      const matched = (deps.assetsForPush?.(push, knownAssets) ?? []).map((asset) => asset.id);
+      log.info(
+        { registry: push.registry, repository: push.repository, tag: push.tag, assets: matched },
+        `registry push of ${push.repository}${push.tag ? `:${push.tag}` : ''}: checking ${matched.length} assets`,
+      );
+      if (matched.length > 0) {
+        for (const id of matched) pendingChecks.add(id);
+        wake();
+      }
+      return matched;
+    },
+  };
+
+  async function leaderWork(signal: AbortSignal): Promise<void> {
+    let nextFull = 0;
+    while (!signal.aborted && !(options.once && result.cycles > 0)) {
+      if (!isLeader()) {
+        await sleepOrWake(1_000, signal);
+        continue;
+      }
+      if (!reconciled) {
+        const entries = await reconcile(deps.workflow, {
+          timeoutMs: options.updateTimeoutMs,
+          signal,
+          progress: (message) => log.info(message),
+        });
+        reconciled = true;
+        if (entries.length > 0) log.info({ entries: entries.length }, 'reconciled interrupted updates');
+      }
+      try {
+        const now = deps.clock.now().getTime();
+        if (fullCycleWanted || now >= nextFull) {
+          const trigger = result.cycles === 0 ? 'start' : 'interval';
+          fullCycleWanted = false;
+          pendingChecks.clear();
+          nextFull = now + jittered(options.intervalMs, options.jitter);
+          await cycle(trigger);
+        } else if (pendingChecks.size > 0) {
+          const ids = new Set(pendingChecks);
+          pendingChecks.clear();
+          await cycle('webhook', (asset) => ids.has(asset.id));
+        }
+      } catch (error) {
+        if (signal.aborted) break;
+        log.error({ err: error }, `check failed: ${errorMessage(error)}`);
+      }
+      if (options.once) break;
+      const waitMs = Math.max(0, nextFull - deps.clock.now().getTime());
+      if (pendingChecks.size === 0 && !fullCycleWanted) await sleepOrWake(waitMs, signal);
+    }
+  }
+
+  /** Sleeps until the deadline, a wake-up (webhook, approval) or the abort. */
+  function sleepOrWake(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        if (wakeUp === done) wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  return {
+    control,
+    async run(signal: AbortSignal): Promise<DaemonResult> {
+      const onAbort = (): void => stop.abort(signal.reason);
+      if (signal.aborted) onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const background: Promise<void>[] = [];
+      if (deps.elector) {
+        background.push(
+          deps.elector.run(stop.signal).catch((error: unknown) => {
+            log.error({ err: error }, `leader election stopped: ${errorMessage(error)}`);
+          }),
+        );
+        if (!options.once) {
+          // Only the leader acts: a replica that loses the lease lets its running updates finish under
+          // their asset leases and takes nothing new.
+          void trackLeadership(stop.signal);
+        }
+      }
+      if (deps.deliverer) {
+        background.push(
+          deps.deliverer.run(stop.signal).catch((error: unknown) => {
+            log.error({ err: error }, `notification delivery stopped: ${errorMessage(error)}`);
+          }),
+        );
+      }
+      try {
+        await leaderWork(stop.signal);
+        if (options.once) {
+          // One round does not wait for a window to open: what a closed window holds back is reported.
+          for (const entry of scheduler.status().queued) {
+            if (entry.waitingFor?.type !== 'gate') continue;
+            scheduler.cancel(entry.item.id);
+            const last = result.unsettled[result.unsettled.length - 1];
+            if (last?.assetId === entry.item.assetId) last.reason = entry.waitingFor.message;
+          }
+          await scheduler.whenIdle();
+        }
+      } finally {
+        stop.abort(new Error('daemon stopped'));
+        scheduler.stop();
+        await scheduler.whenIdle();
+        await Promise.all(background);
+        signal.removeEventListener('abort', onAbort);
+      }
+      return result;
+    },
+  };
+
+  async function trackLeadership(signal: AbortSignal): Promise<void> {
+    let was = isLeader();
+    while (!signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (signal.aborted) return;
+      const now = isLeader();
+      if (was && !now) {
+        scheduler.pauseAll();
+        reconciled = false;
+        fullCycleWanted = true;
+        log.warn('lost the leader lease: taking no new work');
+      } else if (!was && now) {
+        scheduler.resumeAll();
+        wake();
+      }
+      was = now;
+    }
+  }
+}
+
+/** Runs the daemon until `signal` aborts (or one cycle with `once`). */
+export async function runDaemon(
+  deps: DaemonDeps,
+  options: DaemonOptions,
+  signal: AbortSignal,
+): Promise<DaemonResult> {
+  return createDaemon(deps, options).run(signal);
+}
