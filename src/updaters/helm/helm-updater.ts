@@ -6,9 +6,10 @@
  *   refresh(asset)                    live chart version, revision and status (NotFoundError when gone)
  *   validate(asset, target)           version format, chart version exists (repo or OCI), release not pending-*
  *                                     (ConflictError; a STALE pending release says so — see unlockStale)
- *   prepare(asset, target)            → HelmFacts { revision, chart, version, status, values } (the undo plan)
+ *   prepare(asset, target)            → HelmFacts { revision, chart, version, status } (the undo plan; no values:
+ *                                       they may hold secrets and secrets never reach the journal)
  *   dryRun(asset, target)             `helm upgrade --dry-run=server` manifest vs the current one → unified diff
- *   apply(asset, target, facts)       `helm upgrade --version V -f <0600 temp file of facts.values> --reset-values
+ *   apply(asset, target, facts)       `helm upgrade --version V -f <0600 temp file of the release's values> --reset-values
  *                                     --timeout --history-max`, NO --wait: our verifier decides within seconds
  *                                     (options.atomic adds --atomic / --rollback-on-failure)
  *   verify(asset, target, facts, ctx) watches the release's Deployments/StatefulSets/DaemonSets (label
@@ -69,8 +70,6 @@ export interface HelmFacts {
   chart: string;
   version: string;
   status: string;
-  /** The release's user-supplied values, applied again with --reset-values. */
-  values: Record<string, unknown>;
 }
 
 export interface HelmLockState {
@@ -92,16 +91,11 @@ export function readHelmFacts(facts: Record<string, unknown>): HelmFacts {
       `no revision to roll back to in the update's facts (${JSON.stringify(facts.revision)})`,
     );
   }
-  const values = facts.values;
   return {
     revision,
     chart: typeof facts.chart === 'string' ? facts.chart : '',
     version: typeof facts.version === 'string' ? facts.version : '',
     status: typeof facts.status === 'string' ? facts.status : '',
-    values:
-      values && typeof values === 'object' && !Array.isArray(values)
-        ? (values as Record<string, unknown>)
-        : {},
   };
 }
 
@@ -177,13 +171,11 @@ export class HelmUpdater implements Updater {
   async prepare(asset: Asset, _target: UpdateTarget, _ctx: UpdateContext): Promise<Record<string, unknown>> {
     const { release, namespace } = releaseOf(asset);
     const status = await this.options.helm.status(release, namespace);
-    const values = await this.options.helm.getValues(release, namespace);
     const facts: HelmFacts = {
       revision: status.revision,
       chart: status.chartName,
       version: status.chartVersion,
       status: status.status,
-      values,
     };
     return { ...facts };
   }
@@ -215,7 +207,11 @@ export class HelmUpdater implements Updater {
     facts: Record<string, unknown>,
     ctx: UpdateContext,
   ): Promise<void> {
-    const { values } = readHelmFacts(facts);
+    readHelmFacts(facts);
+    // The release's own values, read now (the asset lock is held, so they are those of facts.revision) and
+    // not from the journal: values may hold secrets, and secrets never reach the journal.
+    const { release, namespace } = releaseOf(asset);
+    const values = await this.options.helm.getValues(release, namespace);
     ctx.progress?.(`helm upgrade ${asset.id} to ${target.version}`);
     await this.upgrade(asset, target, values, { ...ctx, dryRun: false });
   }
