@@ -66,7 +66,7 @@ const noWorkloads = {} as Workloads;
 const ctx = { timeoutMs: 1000 };
 
 describe('HelmUpdater', () => {
-  it('journals revision, chart, version and the user values as the undo plan', async () => {
+  it('journals revision, chart, version and status as the undo plan, never the values (they may hold secrets)', async () => {
     const helm = fakeHelm(release('deployed', '2026-01-01T00:00:00Z'), { replicaCount: 2 });
     const updater = new HelmUpdater({
       helm: new HelmClient({ binary: helm.binary }),
@@ -77,19 +77,18 @@ describe('HelmUpdater', () => {
       chart: 'demo-app',
       version: '1.0.0',
       status: 'deployed',
-      values: { replicaCount: 2 },
     });
   });
 
   it('upgrades with the release values from a 0600 file and --reset-values, without --wait or --reuse-values', async () => {
-    const helm = fakeHelm(release('deployed', '2026-01-01T00:00:00Z'), {});
+    const helm = fakeHelm(release('deployed', '2026-01-01T00:00:00Z'), { secret: 's3cret' });
     const updater = new HelmUpdater({
       helm: new HelmClient({ binary: helm.binary }),
       workloads: noWorkloads,
       helmTimeoutMs: 120_000,
       historyMax: 7,
     });
-    await updater.apply(asset, { version: '1.1.0' }, { revision: 3, values: { secret: 's3cret' } }, ctx);
+    await updater.apply(asset, { version: '1.1.0' }, { revision: 3 }, ctx);
     const args = helm.read('upgrade-args').split('\n');
     expect(args.slice(0, 5)).toEqual(['upgrade', 'web', 'demo-app', '--repo', 'http://charts']);
     expect(args).toEqual(
