@@ -278,34 +278,19 @@ describe('reconcile', () => {
     expect((await interruptedAt('validating', '1.0.0')).record?.state).toBe('cancelled');
   });
 
-  it('marks an applying record failed when the asset is still on the previous version', async () => {
-    const { record, updater } = await interruptedAt('applying', '1.0.0');
-    expect(record?.state).toBe('failed');
-    expect(updater.calls.filter((c) => c.startsWith('rollback'))).toEqual([]);
-  });
-
-  it('verifies an applying record whose target is in place, and keeps it when healthy', async () => {
-    const { record, updater } = await interruptedAt('applying', '1.2.0');
-    expect(record?.state).toBe('succeeded');
-    expect(updater.live).toBe('1.2.0');
-  });
-
-  it('rolls back an applying record whose asset is in an unknown state', async () => {
-    const { record, updater } = await interruptedAt('applying', '1.1.5-partial');
-    expect(record?.state).toBe('rolled-back');
-    expect(updater.live).toBe('1.0.0');
-  });
-
-  it('does not redo a rollback that was done before the interruption', async () => {
-    const { record, updater } = await interruptedAt('rolling-back', '1.0.0');
-    expect(record?.state).toBe('rolled-back');
-    expect(updater.calls.filter((c) => c.startsWith('rollback'))).toEqual([]);
-  });
-
-  it('finishes a rollback that was interrupted', async () => {
-    const { record, updater } = await interruptedAt('rolling-back', '1.2.0');
-    expect(record?.state).toBe('rolled-back');
-    expect(updater.live).toBe('1.0.0');
+  it.each([
+    ['applying', '1.0.0', 'failed', 'is still on the previous version: nothing to undo'],
+    ['applying', '1.2.0', 'succeeded', 'has the target in place: verified and kept'],
+    ['applying', '1.1.5-partial', 'rolled-back', 'is in an unknown state: rolled back'],
+    ['verifying', '1.0.0', 'rolled-back', 'is found on the previous version: nothing to undo'],
+    ['rolling-back', '1.0.0', 'rolled-back', 'was rolled back before the interruption: not redone'],
+    ['rolling-back', '1.2.0', 'rolled-back', 'was being rolled back: the rollback is finished'],
+  ] as const)('settles a %s record whose asset runs %s as %s (it %s)', async (state, live, settled, _why) => {
+    const { record, updater } = await interruptedAt(state, live);
+    expect(record?.state).toBe(settled);
+    expect(updater.live).toBe(settled === 'succeeded' ? '1.2.0' : '1.0.0');
+    const rollbacks = updater.calls.filter((c) => c.startsWith('rollback')).length;
+    expect(rollbacks).toBe(live === '1.0.0' ? 0 : settled === 'rolled-back' ? 1 : 0);
   });
 
   it('skips records whose lease a live process holds', async () => {
