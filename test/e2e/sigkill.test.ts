@@ -26,6 +26,7 @@ import {
 } from './support.js';
 
 const TRIALS = 10;
+const KILL_STATES = ['queued', 'validating', 'applying', 'verifying', 'rolling-back'];
 const TERMINAL = ['succeeded', 'failed', 'rolled-back', 'rollback-failed', 'cancelled'];
 
 describe('SIGKILL at random points of an update', () => {
@@ -54,6 +55,9 @@ describe('SIGKILL at random points of an update', () => {
       annotations: { 'safe-updater.io/enable': 'true' },
     });
     await waitForDeployment(ns, 'api', '1.0.0');
+    // The asset is known to the journal before the first kill (which may come before its first record).
+    const scan = await ws.cli(['scan']);
+    expect(scan.code, said(scan)).toBe(0);
   });
 
   afterAll(async () => {
@@ -67,14 +71,29 @@ describe('SIGKILL at random points of an update', () => {
     async () => {
       const workspace = ws as Workspace;
       const outcomes: string[] = [];
+      const journal = await workspace.journal();
       for (let trial = 0; trial < TRIALS; trial += 1) {
         const current = await liveTag(ns, 'Deployment', 'api');
         const target = trial % 3 === 2 ? '1.2.0-crashloop' : current === '1.0.0' ? '1.1.0' : '1.0.0';
         const child = workspace.spawnCli(['update', id, '--to-version', target, '--force', '--retry-failed']);
         const finished = collect(child);
-        const killAfterMs = 300 + Math.floor(Math.random() * 8_000);
-        const exited = await Promise.race([finished.then(() => true), sleep(killAfterMs).then(() => false)]);
-        if (!exited) child.kill('SIGKILL');
+        // The kill point is a journal state plus a random delay, so kills land inside the update whatever
+        // the machine's speed: while it validates, applies, verifies or rolls back.
+        const killState = KILL_STATES[Math.floor(Math.random() * KILL_STATES.length)] as string;
+        const extraMs = Math.floor(Math.random() * 1_500);
+        const started = new Date();
+        let exited = false;
+        void finished.then(() => (exited = true));
+        const reached = async (): Promise<boolean> => {
+          const [latest] = await journal.listUpdates({ assetId: id, limit: 1 });
+          if (!latest || latest.createdAt < started) return false;
+          return (await journal.transitions(latest.id)).some((t) => t.to === killState);
+        };
+        const deadline = Date.now() + 300_000;
+        while (!exited && Date.now() < deadline && !(await reached())) await sleep(50);
+        if (!exited) await Promise.race([finished, sleep(extraMs)]);
+        const killed = !exited && child.kill('SIGKILL');
+        const killAfterMs = Date.now() - started.getTime();
         const first = await finished;
 
         const history = await workspace.cli(['history', id, '--limit', '100']);
@@ -87,7 +106,7 @@ describe('SIGKILL at random points of an update', () => {
         const expected = last ? (last.state === 'succeeded' ? last.toVersion : last.fromVersion) : '1.0.0';
         await waitForDeployment(ns, 'api', expected);
         outcomes.push(
-          `trial ${trial}: ${current}→${target} ${exited ? `exited ${String(first.code)}` : `killed after ${killAfterMs} ms`}; last record ${last?.state ?? 'none'}; runs ${expected}`,
+          `trial ${trial}: ${current}→${target} ${killed ? `killed ${extraMs} ms after ${killState} (${killAfterMs} ms)` : `exited ${String(first.code)}`}; last record ${last?.state ?? 'none'}; runs ${expected}`,
         );
       }
       console.log(outcomes.join('\n'));
