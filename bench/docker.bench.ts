@@ -59,6 +59,9 @@ async function main(): Promise<void> {
         timeoutMs: 120_000,
       });
       durations.push(Date.now() - t0);
+      if (result.outcome !== 'succeeded') {
+        console.log(`  ${asset.name}: ${result.outcome}: ${result.record?.reason ?? String(result.error)}`);
+      }
       return result.outcome;
     });
     const fleetMs = Date.now() - started;

@@ -1,43 +1,32 @@
 /** The Docker client against podman's real Docker API and the local registries. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConflictError, ExternalHostError, NotFoundError } from '../../src/core/errors.js';
-import { compareApiVersions, type DockerClient } from '../../src/docker/client.js';
-import { environment, newClient, removeApp, runApp, uniqueName, waitForDocker } from './support.js';
+import { compareApiVersions } from '../../src/docker/client.js';
+import { dockerSuite, environment, runApp, uniqueName } from './support.js';
 
-let client: DockerClient;
-const made: string[] = [];
-
-beforeAll(async () => {
-  client = newClient();
-  await waitForDocker(client);
-});
-
-afterAll(async () => {
-  for (const name of made) await removeApp(client, name);
-  await client.close();
-});
+const suite = dockerSuite();
+const app = (prefix: string): string => suite.app(prefix);
 
 describe('DockerClient on podman', () => {
   it('negotiates an API version both sides speak', async () => {
-    const version = await client.apiVersion();
+    const version = await suite.client.apiVersion();
     expect(compareApiVersions(version, '1.41')).toBeGreaterThanOrEqual(0);
     expect(compareApiVersions(version, '1.43')).toBeLessThanOrEqual(0);
   });
 
   it('maps 404 to NotFoundError and a name clash to ConflictError', async () => {
-    await expect(client.inspectContainer(uniqueName('missing'))).rejects.toBeInstanceOf(NotFoundError);
-    const name = uniqueName('clash');
-    made.push(name);
-    await runApp(client, name, { tag: '1.0.0' });
+    await expect(suite.client.inspectContainer(uniqueName('missing'))).rejects.toBeInstanceOf(NotFoundError);
+    const name = app('clash');
+    await runApp(suite.client, name, { tag: '1.0.0' });
     const { repository } = environment();
-    await expect(client.createContainer(name, { Image: `${repository}:1.0.0` })).rejects.toBeInstanceOf(
+    await expect(suite.client.createContainer(name, { Image: `${repository}:1.0.0` })).rejects.toBeInstanceOf(
       ConflictError,
     );
   });
 
   it('fails a pull of a tag that does not exist, though the engine answered 200', async () => {
     const { repository } = environment();
-    await expect(client.pullImage({ image: repository, tag: 'no-such-tag' })).rejects.toBeInstanceOf(
+    await expect(suite.client.pullImage({ image: repository, tag: 'no-such-tag' })).rejects.toBeInstanceOf(
       NotFoundError,
     );
   });
@@ -46,22 +35,23 @@ describe('DockerClient on podman', () => {
     const { env } = environment();
     const basic = env.registries.basic;
     const image = `${basic.host}/${env.fixtures.imageRepository}`;
-    await client.removeImage(`${image}:1.0.1`).catch(() => undefined);
-    await expect(client.pullImage({ image, tag: '1.0.1' })).rejects.toBeInstanceOf(ExternalHostError);
-    await client.pullImage(
+    await suite.client.removeImage(`${image}:1.0.1`).catch(() => undefined);
+    await expect(suite.client.pullImage({ image, tag: '1.0.1' })).rejects.toBeInstanceOf(ExternalHostError);
+    await suite.client.pullImage(
       { image, tag: '1.0.1' },
       { serverAddress: basic.host, credentials: { username: basic.username, password: basic.password } },
     );
-    expect((await client.inspectImage(`${image}:1.0.1`)).RepoTags).toContain(`${image}:1.0.1`);
+    expect((await suite.client.inspectImage(`${image}:1.0.1`)).RepoTags).toContain(`${image}:1.0.1`);
   });
 
   it('execs an argument vector without a shell and returns exit code and output', async () => {
-    const name = uniqueName('exec');
-    made.push(name);
-    await runApp(client, name, { tag: '1.0.0' });
-    const literal = await client.exec(name, ['echo', '$HOME; exit 7'], { timeoutMs: 30_000 });
+    const name = app('exec');
+    await runApp(suite.client, name, { tag: '1.0.0' });
+    const literal = await suite.client.exec(name, ['echo', '$HOME; exit 7'], { timeoutMs: 30_000 });
     expect(literal).toEqual({ exitCode: 0, stdout: '$HOME; exit 7\n', stderr: '' });
-    const failing = await client.exec(name, ['sh', '-c', 'echo oops >&2; exit 3'], { timeoutMs: 30_000 });
+    const failing = await suite.client.exec(name, ['sh', '-c', 'echo oops >&2; exit 3'], {
+      timeoutMs: 30_000,
+    });
     expect(failing).toEqual({ exitCode: 3, stdout: '', stderr: 'oops\n' });
   });
 });

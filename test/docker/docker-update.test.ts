@@ -2,9 +2,8 @@
  * Docker updates against podman's real Docker API and the local registry, through the real write-ahead
  * workflow (run-update) with the Docker updater and the http/exec checks.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isDeepStrictEqual } from 'node:util';
-import type { DockerClient } from '../../src/docker/client.js';
 import { digestFor } from '../../src/docker/image-ref.js';
 import type { ContainerConfig, ContainerInspect, ImageInspect } from '../../src/docker/types.js';
 import { runUpdate } from '../../src/orchestrator/run-update.js';
@@ -12,35 +11,16 @@ import { UnreproducibleContainerError } from '../../src/updaters/docker/index.js
 import {
   containersOf,
   discoverAsset,
+  dockerSuite,
   environment,
   freePort,
-  newClient,
   newWorkflow,
   readData,
-  removeApp,
   runApp,
-  uniqueName,
-  waitForDocker,
 } from './support.js';
 
-let client: DockerClient;
-const made: string[] = [];
-
-beforeAll(async () => {
-  client = newClient();
-  await waitForDocker(client);
-});
-
-afterAll(async () => {
-  for (const name of made) await removeApp(client, name);
-  await client.close();
-});
-
-function app(prefix: string): string {
-  const name = uniqueName(prefix);
-  made.push(name);
-  return name;
-}
+const suite = dockerSuite();
+const app = (prefix: string): string => suite.app(prefix);
 
 /** The env entries a container set itself: not the image's, not the engine's per-container HOSTNAME. */
 function ownEnv(container: ContainerConfig, image: ContainerConfig): string[] {
@@ -95,7 +75,7 @@ describe('Docker update through the workflow', () => {
   it('recreates a 1.0.0 container on 1.1.0 with identical configuration, verified healthy, old container removed', async () => {
     const name = app('update');
     const port = await freePort();
-    const oldId = await runApp(client, name, {
+    const oldId = await runApp(suite.client, name, {
       tag: '1.0.0',
       port,
       env: ['MODE=production'],
@@ -107,10 +87,10 @@ describe('Docker update through the workflow', () => {
       },
       hostConfig: { Memory: 64 * 1024 * 1024, CapDrop: ['NET_RAW'], ExtraHosts: ['db.internal:127.0.0.1'] },
     });
-    await client.exec(name, ['sh', '-c', 'echo kept > /data/marker'], { timeoutMs: 30_000 });
-    const before = await client.inspectContainer(name);
-    const beforeImage = await client.inspectImage(before.Image);
-    const asset = await discoverAsset(client, name);
+    await suite.client.exec(name, ['sh', '-c', 'echo kept > /data/marker'], { timeoutMs: 30_000 });
+    const before = await suite.client.inspectContainer(name);
+    const beforeImage = await suite.client.inspectImage(before.Image);
+    const asset = await discoverAsset(suite.client, name);
     expect(asset.current.version).toBe('1.0.0');
     asset.healthChecks = [
       {
@@ -123,7 +103,7 @@ describe('Docker update through the workflow', () => {
       },
       { name: 'marker', type: 'exec', command: ['cat', '/data/marker'], retries: 5 },
     ];
-    const { deps } = newWorkflow(client);
+    const { deps } = newWorkflow(suite.client);
 
     const result = await runUpdate(deps, {
       asset,
@@ -135,15 +115,15 @@ describe('Docker update through the workflow', () => {
 
     expect(result.outcome, String(result.error ?? result.health?.signal)).toBe('succeeded');
     expect(result.health?.checksPassed).toEqual(expect.arrayContaining(['web', 'marker']));
-    const after = await client.inspectContainer(name);
+    const after = await suite.client.inspectContainer(name);
     expect(after.Id).not.toBe(oldId);
     expect(after.Config.Image).toBe(`${environment().repository}:1.1.0`);
     expect(after.State.Running).toBe(true);
     expect(after.State.Health?.Status).toBe('healthy');
-    expectSameConfiguration(before, beforeImage, after, await client.inspectImage(after.Image));
-    expect(await containersOf(client, name)).toEqual([name]);
-    expect(await client.findContainer(oldId)).toBeUndefined();
-    expect(await readData(client, name, 'marker')).toBe('kept');
+    expectSameConfiguration(before, beforeImage, after, await suite.client.inspectImage(after.Image));
+    expect(await containersOf(suite.client, name)).toEqual([name]);
+    expect(await suite.client.findContainer(oldId)).toBeUndefined();
+    expect(await readData(suite.client, name, 'marker')).toBe('kept');
     const body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text());
     expect(body).toContain('1.1.0');
   });
@@ -153,13 +133,13 @@ describe('Docker update through the workflow', () => {
     const [older, newest] = [env.fixtures.latestDigests.at(-2), env.fixtures.latestDigests.at(-1)];
     expect(older && newest && older !== newest).toBe(true);
     // The host last pulled `latest` when it pointed at the older digest.
-    await client.pullImage({ image: repository, digest: older as string });
-    await client.tagImage(`${repository}@${older as string}`, repository, 'latest');
+    await suite.client.pullImage({ image: repository, digest: older as string });
+    await suite.client.tagImage(`${repository}@${older as string}`, repository, 'latest');
     const name = app('latest');
-    await runApp(client, name, { tag: 'latest', pull: false });
-    const asset = await discoverAsset(client, name);
+    await runApp(suite.client, name, { tag: 'latest', pull: false });
+    const asset = await discoverAsset(suite.client, name);
     expect(asset.current).toEqual({ version: 'latest', digest: older });
-    const { deps } = newWorkflow(client);
+    const { deps } = newWorkflow(suite.client);
 
     const result = await runUpdate(deps, {
       asset,
@@ -170,22 +150,22 @@ describe('Docker update through the workflow', () => {
     });
 
     expect(result.outcome, String(result.error ?? result.health?.signal)).toBe('succeeded');
-    const after = await client.inspectContainer(name);
+    const after = await suite.client.inspectContainer(name);
     expect(after.Config.Image).toBe(`${repository}:latest`);
-    const image = await client.inspectImage(after.Image);
+    const image = await suite.client.inspectImage(after.Image);
     expect(digestFor(image.RepoDigests, `${repository}:latest`)).toBe(newest);
-    expect((await discoverAsset(client, name)).current).toEqual({ version: 'latest', digest: newest });
+    expect((await discoverAsset(suite.client, name)).current).toEqual({ version: 'latest', digest: newest });
   });
 
   it('refuses a container it cannot reproduce (AutoRemove) before touching anything, naming the field', async () => {
     const name = app('autoremove');
-    const id = await runApp(client, name, {
+    const id = await runApp(suite.client, name, {
       tag: '1.0.0',
       hostConfig: { AutoRemove: true, RestartPolicy: { Name: 'no' } },
     });
-    const before = await client.inspectContainer(name);
-    const asset = await discoverAsset(client, name);
-    const { deps } = newWorkflow(client);
+    const before = await suite.client.inspectContainer(name);
+    const asset = await discoverAsset(suite.client, name);
+    const { deps } = newWorkflow(suite.client);
 
     const result = await runUpdate(deps, {
       asset,
@@ -198,11 +178,11 @@ describe('Docker update through the workflow', () => {
     expect(result.outcome).toBe('failed');
     expect(result.error).toBeInstanceOf(UnreproducibleContainerError);
     expect(String((result.error as Error).message)).toContain('HostConfig.AutoRemove');
-    const after = await client.inspectContainer(name);
+    const after = await suite.client.inspectContainer(name);
     expect(after.Id).toBe(id);
     expect(after.State.Running).toBe(true);
     expect(after.State.StartedAt).toBe(before.State.StartedAt);
     expect(after.Config.Image).toBe(before.Config.Image);
-    expect(await containersOf(client, name)).toEqual([name]);
+    expect(await containersOf(suite.client, name)).toEqual([name]);
   });
 });

@@ -4,6 +4,7 @@
  * in-memory journal, and cleanup that removes everything a test made (parked old containers included).
  */
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { createServer } from 'node:net';
 import { systemClock } from '../../src/core/clock.js';
 import type { Asset } from '../../src/core/model.js';
@@ -179,4 +180,37 @@ export async function containersOf(client: DockerClient, name: string): Promise<
 export async function readData(client: DockerClient, name: string, file: string): Promise<string> {
   const result = await client.exec(name, ['cat', `/data/${file}`], { timeoutMs: 30_000 });
   return result.stdout.trim();
+}
+
+export interface DockerSuite {
+  /** The client, connected once the engine can pull fixtures (after beforeAll). */
+  readonly client: DockerClient;
+  /** A unique container name that afterAll removes (with its parked container and data volume). */
+  app(prefix: string): string;
+}
+
+/** Registers the hooks every Docker suite needs: wait for the engine, and remove what the tests made. */
+export function dockerSuite(): DockerSuite {
+  let connected: DockerClient | undefined;
+  const made: string[] = [];
+  beforeAll(async () => {
+    connected = newClient();
+    await waitForDocker(connected);
+  });
+  afterAll(async () => {
+    if (!connected) return;
+    for (const name of made) await removeApp(connected, name);
+    await connected.close();
+  });
+  return {
+    get client(): DockerClient {
+      if (!connected) throw new Error('the Docker suite is not connected yet (use it inside tests)');
+      return connected;
+    },
+    app(prefix: string): string {
+      const name = uniqueName(prefix);
+      made.push(name);
+      return name;
+    },
+  };
 }
