@@ -54,6 +54,8 @@ export interface DockerUpdaterOptions {
   clock?: Clock;
   /** How long the new container must run without a restart before it counts as up. Default 5 s. */
   stableMs?: number;
+  /** How long a running container may stay 'unhealthy' before that fails the update. Default 15 s. */
+  unhealthyGraceMs?: number;
   /** Pause between two inspections while verifying. Default 500 ms. */
   pollIntervalMs?: number;
   /** Stop timeout when the container sets none. Default 10 s (Docker's). */
@@ -370,6 +372,7 @@ export class DockerUpdater implements Updater {
     const deadline = this.clock.now().getTime() + ctx.timeoutMs;
     const stableMs = Math.min(this.options.stableMs ?? 5_000, ctx.timeoutMs);
     let hookDone = false;
+    let unhealthySince: number | undefined;
     let last = 'not inspected yet';
     for (;;) {
       const container = await this.client.findContainer(facts.containerName, ctx.signal);
@@ -394,7 +397,20 @@ export class DockerUpdater implements Updater {
         );
       }
       const assessment = assessContainer(container, { now: this.clock.now(), stableMs });
-      if (assessment.phase === 'failed') return healthStatus(false, assessment.message, assessment.signal);
+      // An exit or a restart is definite. 'unhealthy' must persist: on an overloaded host a HEALTHCHECK
+      // can time out a few times and then pass.
+      const unhealthyOnly =
+        assessment.phase === 'failed' &&
+        container.State.Running &&
+        container.State.Health?.Status === 'unhealthy';
+      if (unhealthyOnly) unhealthySince ??= this.clock.now().getTime();
+      else unhealthySince = undefined;
+      const persisted =
+        unhealthySince !== undefined &&
+        this.clock.now().getTime() - unhealthySince >= (this.options.unhealthyGraceMs ?? 15_000);
+      if (assessment.phase === 'failed' && (!unhealthyOnly || persisted)) {
+        return healthStatus(false, assessment.message, assessment.signal);
+      }
       if (assessment.phase === 'healthy') {
         if (!hookDone) {
           try {
