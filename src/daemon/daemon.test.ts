@@ -85,6 +85,7 @@ async function harness() {
     journal,
     updater,
     once,
+    deps,
     setVerdict: (v: Verdict) => (verdict = v),
   };
 }
@@ -148,6 +149,24 @@ describe('the daemon, one round at a time', () => {
       { assetId: 'helm/demo/web', outcome: 'cancelled', reason: 'outside the update windows' },
     ]);
     expect(onceExitCode(result)).toBe(0);
+  });
+
+  it('stops when the stop signal comes while a round runs (SIGTERM during a scan)', async () => {
+    const { deps } = await harness();
+    const controller = new AbortController();
+    const scan = deps.scan;
+    const result = await runDaemon(
+      {
+        ...deps,
+        scan: async (options) => {
+          controller.abort(new Error('SIGTERM'));
+          return scan(options);
+        },
+      },
+      { ...OPTIONS, once: false, intervalMs: 3_600_000 },
+      controller.signal,
+    );
+    expect(result.cycles).toBe(1);
   });
 
   it('spreads intervals by the jitter', () => {

@@ -344,6 +344,11 @@ export function createDaemon(
   /** Sleeps until the deadline, a wake-up (webhook, approval) or the abort. */
   function sleepOrWake(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
+      // An abort that came while a round ran fires no event any more.
+      if (signal.aborted) {
+        resolve();
+        return;
+      }
       const timer = setTimeout(done, ms);
       function done(): void {
         clearTimeout(timer);
