@@ -198,8 +198,12 @@ function stopSignal(ctx: CliContext): { signal: AbortSignal; dispose(): void } {
   };
 }
 
-async function listen(ctx: CliContext, deps: ServerDeps, address: string): Promise<ListeningServer> {
-  const server = await startServer(deps, parseListen(address));
+async function listen(
+  ctx: CliContext,
+  deps: ServerDeps,
+  address: { host: string; port: number },
+): Promise<ListeningServer> {
+  const server = await startServer(deps, address);
   ctx.logger.info({ url: server.url }, `listening on ${server.url}`);
   ctx.note(`listening on ${server.url}`);
   return server;
@@ -207,6 +211,8 @@ async function listen(ctx: CliContext, deps: ServerDeps, address: string): Promi
 
 /** `safe-updater watch`: returns the exit code. */
 export async function runWatch(ctx: CliContext, run: WatchRun): Promise<ExitCode> {
+  // A bad address is a usage problem: said before anything is opened.
+  const address = run.listen === undefined ? undefined : parseListen(run.listen);
   const pipeline: Pipeline = await openPipeline(ctx);
   const { config, journal } = pipeline;
   const evaluation = await pipeline.evaluation();
@@ -266,8 +272,8 @@ export async function runWatch(ctx: CliContext, run: WatchRun): Promise<ExitCode
   const stop = stopSignal(ctx);
   let server: ListeningServer | undefined;
   try {
-    if (run.listen)
-      server = await listen(ctx, serverDeps(ctx, config, journal, metrics, daemon.control), run.listen);
+    if (address)
+      server = await listen(ctx, serverDeps(ctx, config, journal, metrics, daemon.control), address);
     const result = await daemon.run(stop.signal);
     ctx.logger.info({ cycles: result.cycles, updates: result.results.length }, 'daemon stopped');
     const summary = {
@@ -296,7 +302,8 @@ export async function runWatch(ctx: CliContext, run: WatchRun): Promise<ExitCode
 }
 
 /** `safe-updater serve`: the HTTP server only (no updates); returns once stopped. */
-export async function runServe(ctx: CliContext, address: string): Promise<void> {
+export async function runServe(ctx: CliContext, listenOn: string): Promise<void> {
+  const address = parseListen(listenOn);
   const { config } = await ctx.config();
   const journal = await ctx.journal();
   const stop = stopSignal(ctx);
