@@ -199,7 +199,8 @@ export function dockerSuite(): DockerSuite {
   });
   afterAll(async () => {
     if (!connected) return;
-    for (const name of made) await removeApp(connected, name);
+    // Newest first: a container that joined another's network namespace must go before its peer.
+    for (const name of [...made].reverse()) await removeApp(connected, name);
     await connected.close();
   });
   return {
