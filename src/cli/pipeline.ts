@@ -22,7 +22,12 @@ import type { EvaluationDeps } from '../scan/evaluate.js';
 import { discoverAssets, type ScanDeps } from '../scan/scan.js';
 import { evaluationDependencies, scanDependencies, type ScanSelection } from './commands/scan.js';
 import type { Journal } from '../state/types.js';
-import { createDockerCommandExecutor, createDockerUpdater } from '../updaters/docker/index.js';
+import { credentialStoreFromConfig, dockerHostName } from '../scan/from-config.js';
+import {
+  createDockerCommandExecutor,
+  createDockerUpdater,
+  dockerCredentialsFrom,
+} from '../updaters/docker/index.js';
 import { HelmUpdater } from '../updaters/helm/index.js';
 import { createUpdaters, type Updaters } from '../updaters/index.js';
 import { WorkloadUpdater } from '../updaters/kubernetes/index.js';
@@ -137,8 +142,10 @@ export async function openPipeline(ctx: CliContext): Promise<Pipeline> {
               docker: () =>
                 createDockerUpdater({
                   client: dockerClient(),
-                  hostName: dockerHostOf(config),
+                  hostName: dockerHostName(config.docker.host),
                   defaultPolicy: config.defaultPolicy,
+                  // Pulls from registries that need credentials: the same store the lookups use.
+                  credentials: dockerCredentialsFrom(credentialStoreFromConfig(config, ctx.io.env)),
                   clock,
                 }),
             }
@@ -173,13 +180,6 @@ export async function openPipeline(ctx: CliContext): Promise<Pipeline> {
     },
   };
   return pipeline;
-}
-
-/** The Docker host's name in asset ids, as the Docker source names it. */
-function dockerHostOf(config: Config): string {
-  return config.docker.host.startsWith('unix://')
-    ? 'local'
-    : new URL(config.docker.host.replace(/^tcp:/, 'http:')).hostname;
 }
 
 const KIND_OF_PREFIX: Record<string, AssetKind> = { helm: 'helm', k8s: 'kubernetes', docker: 'docker' };

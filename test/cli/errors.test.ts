@@ -55,18 +55,18 @@ describe('usage errors', () => {
   });
 });
 
-describe('commands that are not built', () => {
-  it.each([['watch'], ['serve']])('%s says so and exits 10', async (command) => {
-    const { code, stdout, stderr } = await runInProcess([command], cwd);
-    expect(code).toBe(10);
+describe('watch and serve refuse a bad listen address before opening anything', () => {
+  it.each([['watch'], ['serve']])('%s --listen bogus exits 2 with a hint, no stack', async (command) => {
+    const { code, stdout, stderr } = await runInProcess([command, '--listen', 'bogus'], cwd);
+    expect(code).toBe(2);
     expect(stdout).toBe('');
-    expect(stderr).toMatch(new RegExp(`^error: \`safe-updater ${command}\` is not built yet`));
+    expect(stderr).toMatch(/^error: listen address 'bogus' is not host:port\nhint: /);
     expect(stderr).not.toMatch(STACK_LINE);
   });
 
   it('gives the stack trace with --verbose', async () => {
-    const { code, stderr } = await runInProcess(['--verbose', 'watch'], cwd);
-    expect(code).toBe(10);
+    const { code, stderr } = await runInProcess(['--verbose', 'watch', '--listen', 'bogus'], cwd);
+    expect(code).toBe(2);
     expect(stderr).toMatch(STACK_LINE);
   });
 });
@@ -136,12 +136,9 @@ describe('configuration errors through the real CLI', () => {
     expect(stderr).toMatch(/^error: configuration file nope\.yaml does not exist\nhint: /);
   });
 
-  it('exits 10 for a command that is not built, from a real process', async () => {
-    const { code, stdout } = await runProcess(['-o', 'json', 'watch'], cwd);
-    expect(code).toBe(10);
-    expect((JSON.parse(stdout) as JsonError).error).toMatchObject({
-      type: 'NotImplementedError',
-      exitCode: 10,
-    });
+  it('exits 2 for a bad listen address, from a real process', async () => {
+    const { code, stdout } = await runProcess(['-o', 'json', 'watch', '--listen', 'bogus'], cwd);
+    expect(code).toBe(2);
+    expect((JSON.parse(stdout) as JsonError).error).toMatchObject({ type: 'ConfigError', exitCode: 2 });
   });
 });
