@@ -25,7 +25,7 @@ import {
   type Workspace,
 } from './support.js';
 
-const TRIALS = 10;
+const TRIALS = 20;
 const KILL_STATES = ['queued', 'validating', 'applying', 'verifying', 'rolling-back'];
 const TERMINAL = ['succeeded', 'failed', 'rolled-back', 'rollback-failed', 'cancelled'];
 
