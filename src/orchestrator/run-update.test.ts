@@ -93,7 +93,10 @@ describe('runUpdate', () => {
       'apply 1.1.0 @ applying facts.previous=1.0.0',
       'verify 1.1.0 @ verifying',
       'cleanup @ succeeded',
+      // the journal's snapshot is re-read once the change took effect, so `status` shows the new version
+      'refresh @ succeeded',
     ]);
+    expect((await journal.getAsset('helm/demo/web'))?.snapshot?.current.version).toBe('1.1.0');
     expect(await audit()).toEqual(['update.started', 'update.succeeded']);
     expect(await outbox()).toEqual(['webhook#0 update.started', 'webhook#0 update.succeeded']);
     expect(await journal.getLease(assetLeaseName('helm/demo/web'))).toBeUndefined();

@@ -313,6 +313,7 @@ async function verifyStep(flow: Flow, resumed: boolean): Promise<void> {
         reason: `manually rolled back by ${flow.record.requestedBy}`,
         at: flow.deps.clock.now(),
       });
+      await recordLiveAsset(flow);
       await announce(flow, 'update.manual-rollback');
       return;
     }
@@ -324,6 +325,7 @@ async function verifyStep(flow: Flow, resumed: boolean): Promise<void> {
         );
       });
     }
+    await recordLiveAsset(flow);
     await announce(flow, 'update.succeeded', { health: summary(health) });
     return;
   }
@@ -331,6 +333,23 @@ async function verifyStep(flow: Flow, resumed: boolean): Promise<void> {
     reason: health.signal ?? health.message,
     message: `verification failed: ${health.signal ?? health.message}`,
   });
+}
+
+/**
+ * After a change took effect, the journal's snapshot of the asset (what `status --no-lookup` and the daemon read
+ * between scans) is re-read from the live system; otherwise it would show the version from before the update.
+ * Best effort: the record is already terminal, and the next scan writes the snapshot anyway.
+ */
+async function recordLiveAsset(flow: Flow): Promise<void> {
+  try {
+    const live = await flow.updater.refresh(flow.asset);
+    await flow.deps.journal.upsertAssets([live], flow.deps.clock.now());
+  } catch (error) {
+    logger(flow.deps).warn(
+      { err: error, assetId: flow.asset.id },
+      'could not re-read the asset after its update',
+    );
+  }
 }
 
 async function rollbackFailed(flow: Flow, why: string): Promise<void> {
