@@ -9,7 +9,7 @@
  *   /api/v1/…                             REST API, `Authorization: Bearer TOKEN` (see ./api.ts)
  *   POST /hooks/registry                  registry webhooks, shared secret or HMAC (see ./hooks.ts)
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
   ConflictError,
   ConfigError,
@@ -61,7 +61,7 @@ function statusOf(error: unknown): number {
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger as FastifyBaseLogger } : { logger: false }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   });
   const clock = deps.clock ?? systemClock;
 
