@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ScriptedUpdater, failing, testAsset } from '../../test/support/scripted-updater.js';
 import { SteppingClock } from '../../test/support/stepping-clock.js';
 import type { Asset, Decision, Verdict } from '../core/model.js';
+import { systemClock } from '../core/clock.js';
 import { silentLogger } from '../core/logger.js';
 import { createHealthChecker } from '../health/checker.js';
 import { createVerifier } from '../health/verifier.js';
@@ -11,7 +12,7 @@ import type { ScanReport } from '../scan/scan.js';
 import { openJournal } from '../state/journal.js';
 import type { Journal } from '../state/types.js';
 import { createUpdaters } from '../updaters/index.js';
-import { jittered, runDaemon, type DaemonDeps, type DaemonOptions } from './daemon.js';
+import { createDaemon, jittered, runDaemon, type DaemonDeps, type DaemonOptions } from './daemon.js';
 import { onceExitCode } from './from-config.js';
 
 const opened: Journal[] = [];
@@ -141,7 +142,7 @@ describe('the daemon, one round at a time', () => {
   });
 
   it('starts nothing while the window is closed; one round reports what the window held back', async () => {
-    const { once, updater } = await harness();
+    const { once, updater, journal } = await harness();
     const result = await once({ windowGate: () => 'outside the update windows' });
     expect(updater.live).toBe('1.0.0');
     expect(result.results).toEqual([]);
@@ -149,6 +150,9 @@ describe('the daemon, one round at a time', () => {
       { assetId: 'helm/demo/web', outcome: 'cancelled', reason: 'outside the update windows' },
     ]);
     expect(onceExitCode(result)).toBe(0);
+    // One round keeps no queue: its journal record says why it did not run.
+    const [record] = await journal.listUpdates({ assetId: 'helm/demo/web' });
+    expect(record).toMatchObject({ state: 'cancelled', reason: 'outside the update windows' });
   });
 
   it('stops when the stop signal comes while a round runs (SIGTERM during a scan)', async () => {
@@ -173,5 +177,143 @@ describe('the daemon, one round at a time', () => {
     expect(jittered(100_000, 0.1, () => 0)).toBe(90_000);
     expect(jittered(100_000, 0.1, () => 1)).toBe(110_000);
     expect(jittered(100_000, 0, () => 0.7)).toBe(100_000);
+  });
+});
+
+describe('the queue lives in the journal', () => {
+  /** Runs a long-lived daemon until `cycles` checks are done, then stops it the way SIGTERM does. */
+  async function runCycles(deps: DaemonDeps, cycles: number) {
+    const controller = new AbortController();
+    // The real clock for the queue: the stepping clock's instant sleeps would spin its window polling.
+    const daemon = createDaemon(
+      { ...deps, clock: systemClock },
+      { ...OPTIONS, once: false, intervalMs: 3_600_000 },
+    );
+    const running = daemon.run(controller.signal);
+    for (let done = 1; ; done++) {
+      for (;;) {
+        const events = await deps.journal.auditEvents({ limit: 100 });
+        if (events.filter((e) => e.type === 'daemon.cycle').length >= done) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      if (done >= cycles) break;
+      daemon.control.wake();
+    }
+    controller.abort(new Error('SIGTERM'));
+    return running;
+  }
+
+  it('keeps a queued update through a restart and runs it once, as the same record', async () => {
+    const { deps, journal, updater } = await harness();
+    const closed = { ...deps, windowGate: () => 'outside the update windows' };
+    await runCycles(closed, 3);
+    const queued = await journal.listUpdates({ assetId: 'helm/demo/web' });
+    // Three checks saw the same update: one record, still queued after the stop, with its queue entry.
+    expect(queued).toHaveLength(1);
+    expect(queued[0]).toMatchObject({ state: 'queued', toVersion: '1.1.0', origin: 'daemon' });
+    expect(queued[0]?.facts.queue).toMatchObject({ priority: 1, namespace: 'demo', dependsOn: [] });
+    expect(updater.live).toBe('1.0.0');
+
+    const result = await runDaemon(deps, OPTIONS, new AbortController().signal);
+    expect(result.results.map((r) => [r.outcome, r.record?.id])).toEqual([['succeeded', queued[0]?.id]]);
+    expect(updater.live).toBe('1.1.0');
+    expect((await journal.listUpdates({ assetId: 'helm/demo/web' })).map((r) => r.state)).toEqual([
+      'succeeded',
+    ]);
+  });
+
+  it('replaces a queued update by a newer version, cancelling the older record with why', async () => {
+    const { deps, journal, updater } = await harness();
+    let offered = '1.1.0';
+    const scan = async (): Promise<ScanReport> => {
+      const asset = testAsset(updater.live);
+      const found = decision(asset, offered, 'auto');
+      offered = '1.2.0';
+      return {
+        startedAt: new Date(),
+        finishedAt: new Date(),
+        problems: [],
+        assets: [{ asset, status: 'update-available', decision: found }],
+      };
+    };
+    await runCycles({ ...deps, scan, windowGate: () => 'closed' }, 2);
+    const records = await journal.listUpdates({ assetId: 'helm/demo/web' });
+    expect(records.map((r) => [r.toVersion, r.state, r.reason])).toEqual([
+      ['1.2.0', 'queued', null],
+      ['1.1.0', 'cancelled', 'superseded by 1.2.0'],
+    ]);
+    const audit = await journal.auditEvents({ assetId: 'helm/demo/web' });
+    expect(audit.map((e) => e.type)).toContain('update.cancelled');
+  });
+
+  it('cancels in the journal what the queue skipped because its dependency failed', async () => {
+    const { deps, journal, updater } = await harness();
+    updater.script.health = { '1.1.0': failing('CrashLoopBackOff in pod web-1') };
+    const other = testAsset('2.0.0', { id: 'helm/demo/api', name: 'api' });
+    const scan = async (): Promise<ScanReport> => {
+      const web = testAsset(updater.live);
+      return {
+        startedAt: new Date(),
+        finishedAt: new Date(),
+        problems: [],
+        assets: [
+          { asset: web, status: 'update-available', decision: decision(web, '1.1.0', 'auto') },
+          { asset: other, status: 'update-available', decision: decision(other, '2.1.0', 'auto') },
+        ],
+      };
+    };
+    const result = await runDaemon(
+      {
+        ...deps,
+        scan,
+        dependsOn: (asset) => (asset.id === 'helm/demo/api' ? ['helm/demo/web'] : []),
+      },
+      OPTIONS,
+      new AbortController().signal,
+    );
+    expect(result.results.map((r) => [r.assetId, r.outcome])).toEqual([['helm/demo/web', 'rolled-back']]);
+    const [api] = await journal.listUpdates({ assetId: 'helm/demo/api' });
+    expect(api).toMatchObject({ state: 'cancelled', reason: 'dependency helm/demo/web failed' });
+  });
+
+  it('checks a pushed repository also for a workload created after the last full check', async () => {
+    const { deps, journal, updater } = await harness();
+    let exists = false;
+    const scan = async (options: { select?: (asset: Asset) => boolean }): Promise<ScanReport> => {
+      const asset = testAsset(updater.live);
+      const found = exists && (options.select?.(asset) ?? true);
+      return {
+        startedAt: new Date(),
+        finishedAt: new Date(),
+        problems: [],
+        assets: found
+          ? [{ asset, status: 'update-available', decision: decision(asset, '1.1.0', 'auto') }]
+          : [],
+      };
+    };
+    const controller = new AbortController();
+    const daemon = createDaemon(
+      {
+        ...deps,
+        clock: systemClock,
+        scan,
+        assetsForPush: (push, assets) => assets.filter((asset) => push.repository === asset.name),
+      },
+      { ...OPTIONS, once: false, intervalMs: 3_600_000 },
+    );
+    const running = daemon.run(controller.signal);
+    const cycles = async () =>
+      (await journal.auditEvents({ limit: 100 })).filter((e) => e.type === 'daemon.cycle').length;
+    while ((await cycles()) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    exists = true;
+    // The start check saw nothing, so no known asset matches; the push is still checked.
+    expect(
+      daemon.control.onImagePushed({ registry: null, repository: 'web', tag: '1.1.0', digest: null }),
+    ).toEqual([]);
+    while (updater.live !== '1.1.0') await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort(new Error('SIGTERM'));
+    const result = await running;
+    expect(result.results.map((r) => r.outcome)).toEqual(['succeeded']);
+    expect(result.lastCycle?.trigger).toBe('webhook');
   });
 });

@@ -12,29 +12,29 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
-import { errorMessage } from '../core/errors.js';
+import { ConflictError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Asset, Decision } from '../core/model.js';
 import { describeVersion } from '../core/model.js';
 import type { Deliverer } from '../notify/deliver.js';
-import { QueueScheduler, UpdateQueue, type QueueItem, type SettledItem } from '../orchestrator/queue.js';
+import { QueueScheduler, UpdateQueue, type SettledItem } from '../orchestrator/queue.js';
 import type { LeaderElector } from '../orchestrator/leader.js';
 import { reconcile } from '../orchestrator/reconcile.js';
-import { runUpdate, type UpdateResult, type WorkflowDeps } from '../orchestrator/run-update.js';
+import {
+  NON_TERMINAL_STATES,
+  cancelQueued,
+  isQueueEntry,
+  runUpdate,
+  type UpdateResult,
+  type WorkflowDeps,
+} from '../orchestrator/run-update.js';
 import type { ImagePushed } from '../server/registry-events.js';
 import { recordFinishedUpdate, type DaemonMetrics } from '../server/metrics.js';
 import type { ScanReport } from '../scan/scan.js';
-import type { Journal } from '../state/types.js';
-import type { UpdateTarget } from '../updaters/types.js';
+import type { Journal, UpdateRecord } from '../state/types.js';
+import { itemFromRecord, queueFacts, sameTarget, type DaemonItem } from './queue-store.js';
 
-/** A queued update of the daemon. */
-export interface DaemonItem extends QueueItem {
-  asset: Asset;
-  target: UpdateTarget;
-  decision: Decision;
-  /** The approval that let it run, when it needed one. */
-  approvalId?: string;
-}
+export type { DaemonItem } from './queue-store.js';
 
 export interface DaemonDeps {
   journal: Journal;
@@ -95,10 +95,12 @@ export interface DaemonResult {
 export interface DaemonControl {
   scheduler: QueueScheduler<DaemonItem>;
   isLeader(): boolean;
-  /** Schedules an immediate check of the assets a push concerns; returns their ids. */
+  /** Schedules an immediate check of the assets a push concerns; returns the known ones among them. */
   onImagePushed(push: ImagePushed): string[];
   /** Wakes the loop for a full cycle (after an approval). */
   wake(): void;
+  /** Forgets a queued update that was cancelled in the journal (API, CLI). */
+  forget(updateId: string): void;
 }
 
 const ACTOR = 'daemon';
@@ -120,7 +122,8 @@ export function createDaemon(
   const result: DaemonResult = { cycles: 0, results: [], unsettled: [] };
   const stop = new AbortController();
   let knownAssets: Asset[] = [];
-  const pendingChecks = new Set<string>();
+  /** Registry pushes not yet checked; their check matches them against a fresh discovery. */
+  const pendingPushes: ImagePushed[] = [];
   let fullCycleWanted = true;
   let wakeUp: (() => void) | undefined;
   let reconciled = false;
@@ -152,6 +155,7 @@ export function createDaemon(
       timeoutMs: options.updateTimeoutMs,
       signal,
       wait: true,
+      queuedId: item.id,
     });
     result.results.push(outcome);
     if (outcome.record && deps.metrics) recordFinishedUpdate(deps.metrics, outcome.record);
@@ -172,6 +176,14 @@ export function createDaemon(
       ...(windowGate ? { gate: (item, now) => windowGate(item.asset, now) } : {}),
       onSettled: (settled: SettledItem<DaemonItem>) => {
         if (settled.outcome === 'succeeded') return;
+        // A stopping daemon leaves its queue in the journal for the next leader; anything else that did
+        // not run (a failed dependency, a cycle, a refusal before the workflow took the record) is
+        // cancelled there too, with why, so the record does not block the asset's next update.
+        if (!(settled.outcome === 'cancelled' && stop.signal.aborted)) {
+          track(
+            cancelQueued(deps.journal, deps.clock, settled.item.id, settled.reason ?? settled.outcome, ACTOR),
+          );
+        }
         const ran = result.results.some((r) => r.assetId === settled.item.assetId && r.record);
         if (settled.outcome === 'failed' && ran) return;
         if (settled.reason && !(settled.outcome === 'cancelled' && stop.signal.aborted)) {
@@ -189,6 +201,17 @@ export function createDaemon(
     },
   );
 
+  /** Journal writes started from synchronous callbacks; awaited before the daemon returns. */
+  const writes = new Set<Promise<unknown>>();
+  function track(write: Promise<unknown>): void {
+    const tracked = write
+      .catch((error: unknown) => {
+        log.error({ err: error }, `journal write failed: ${errorMessage(error)}`);
+      })
+      .finally(() => writes.delete(tracked));
+    writes.add(tracked);
+  }
+
   async function expireApprovals(): Promise<void> {
     const now = deps.clock.now();
     for (const approval of await deps.journal.listApprovals({ state: 'pending' })) {
@@ -199,20 +222,71 @@ export function createDaemon(
     }
   }
 
-  function enqueue(asset: Asset, decision: Decision, approvalId?: string): boolean {
-    const item: DaemonItem = {
-      id: randomUUID(),
-      assetId: asset.id,
-      namespace: asset.namespace,
+  /**
+   * Writes the update to the journal as a queued record, then queues it. An asset has at most one: a
+   * queued one for the same target is kept, one for an older target is cancelled in favour of the new.
+   */
+  async function enqueue(asset: Asset, decision: Decision, approvalId?: string): Promise<boolean> {
+    const target = decision.candidate.target;
+    const existing = scheduler.queue.itemOfAsset(asset.id);
+    if (existing?.running) return false;
+    if (existing && sameTarget(existing.item.target, target)) return false;
+    if (existing) {
+      scheduler.queue.cancel(existing.item.id);
+      await cancelQueued(
+        deps.journal,
+        deps.clock,
+        existing.item.id,
+        `superseded by ${describeVersion(target)}`,
+        ACTOR,
+      );
+    }
+    const entry = {
       priority: deps.priorityOf?.(asset, decision) ?? decision.candidate.priority,
-      queuedAt: deps.clock.now(),
+      namespace: asset.namespace,
       dependsOn: deps.dependsOn?.(asset) ?? [],
-      asset,
-      target: decision.candidate.target,
       decision,
       ...(approvalId ? { approvalId } : {}),
     };
+    await deps.journal.upsertAssets([asset], deps.clock.now());
+    let record;
+    try {
+      record = await deps.journal.createUpdate({
+        assetId: asset.id,
+        assetKind: asset.kind,
+        fromVersion: asset.current.version,
+        fromDigest: asset.current.digest ?? null,
+        toVersion: target.version,
+        toDigest: target.digest ?? null,
+        origin: 'daemon',
+        requestedBy: approvalId ? `${ACTOR} (approval ${approvalId})` : ACTOR,
+        facts: queueFacts(entry),
+      });
+    } catch (error) {
+      // Another process (a CLI update, another replica) has an unfinished update of this asset.
+      if (!(error instanceof ConflictError)) throw error;
+      log.info({ assetId: asset.id }, `${asset.id}: not queued: ${error.message}`);
+      return false;
+    }
+    const item = itemFromRecord(record, asset);
+    if (typeof item === 'string') throw new Error(item);
     return scheduler.add(item) !== 'busy';
+  }
+
+  /** Takes up the queue the journal holds (written by this or an earlier leader). */
+  async function restoreQueue(): Promise<void> {
+    const queued = await deps.journal.listUpdates({ states: ['queued'] });
+    let restored = 0;
+    for (const record of queued.reverse()) {
+      if (scheduler.queue.has(record.id) || !isQueueEntry(record)) continue;
+      const item = itemFromRecord(record, (await deps.journal.getAsset(record.assetId))?.snapshot);
+      if (typeof item === 'string') {
+        await cancelQueued(deps.journal, deps.clock, record.id, item, ACTOR);
+        continue;
+      }
+      if (scheduler.add(item) !== 'busy') restored++;
+    }
+    if (restored > 0) log.info({ restored }, `took up ${restored} queued updates from the journal`);
   }
 
   async function cycle(trigger: CycleSummary['trigger'], select?: (asset: Asset) => boolean): Promise<void> {
@@ -237,7 +311,7 @@ export function createDaemon(
       if (!decision || evaluation.status !== 'update-available' || asset.monitorOnly) continue;
       const version = decision.candidate.target.version;
       if (decision.verdict === 'auto') {
-        if (enqueue(asset, decision)) summary.enqueued.push(asset.id);
+        if (await enqueue(asset, decision)) summary.enqueued.push(asset.id);
       } else if (decision.verdict === 'needs-approval') {
         const approvals = await deps.journal.listApprovals({ assetId: asset.id });
         const approved = approvals.find((a) => a.state === 'approved' && a.toVersion === version);
@@ -247,7 +321,7 @@ export function createDaemon(
             verdict: 'auto',
             reasons: [...decision.reasons, `approved by ${approved.decidedBy ?? 'someone'} (${approved.id})`],
           };
-          if (enqueue(asset, granted, approved.id)) summary.enqueued.push(asset.id);
+          if (await enqueue(asset, granted, approved.id)) summary.enqueued.push(asset.id);
         } else if (!approvals.some((a) => a.state === 'pending' && a.toVersion === version)) {
           const now = deps.clock.now();
           const approval = await deps.journal.createApproval({
@@ -288,14 +362,18 @@ export function createDaemon(
       fullCycleWanted = true;
       wake();
     },
+    forget(updateId) {
+      scheduler.queue.cancel(updateId);
+    },
     onImagePushed(push) {
       const matched = (deps.assetsForPush?.(push, knownAssets) ?? []).map((asset) => asset.id);
       log.info(
         { registry: push.registry, repository: push.repository, tag: push.tag, assets: matched },
-        `registry push of ${push.repository}${push.tag ? `:${push.tag}` : ''}: checking ${matched.length} assets`,
+        `registry push of ${push.repository}${push.tag ? `:${push.tag}` : ''}: checking the assets that use it (${matched.length} known)`,
       );
-      if (matched.length > 0) {
-        for (const id of matched) pendingChecks.add(id);
+      // Matched again after a fresh discovery, so a workload created since the last full check counts too.
+      if (deps.assetsForPush) {
+        pendingPushes.push(push);
         wake();
       }
       return matched;
@@ -309,27 +387,26 @@ export function createDaemon(
         await sleepOrWake(1_000, signal);
         continue;
       }
-      if (!reconciled) {
-        const entries = await reconcile(deps.workflow, {
-          timeoutMs: options.updateTimeoutMs,
-          signal,
-          progress: (message) => log.info(message),
-        });
+      try {
+        await settleInterrupted(signal, !reconciled);
+        if (!reconciled) await restoreQueue();
         reconciled = true;
-        if (entries.length > 0) log.info({ entries: entries.length }, 'reconciled interrupted updates');
+      } catch (error) {
+        if (signal.aborted) break;
+        log.error({ err: error }, `reconciliation failed: ${errorMessage(error)}`);
       }
       try {
         const now = deps.clock.now().getTime();
         if (fullCycleWanted || now >= nextFull) {
           const trigger = result.cycles === 0 ? 'start' : 'interval';
           fullCycleWanted = false;
-          pendingChecks.clear();
+          pendingPushes.length = 0;
           nextFull = now + jittered(options.intervalMs, options.jitter);
           await cycle(trigger);
-        } else if (pendingChecks.size > 0) {
-          const ids = new Set(pendingChecks);
-          pendingChecks.clear();
-          await cycle('webhook', (asset) => ids.has(asset.id));
+        } else if (pendingPushes.length > 0) {
+          const pushes = pendingPushes.splice(0);
+          const concerns = deps.assetsForPush ?? (() => []);
+          await cycle('webhook', (asset) => pushes.some((push) => concerns(push, [asset]).length > 0));
         }
       } catch (error) {
         if (signal.aborted) break;
@@ -337,8 +414,30 @@ export function createDaemon(
       }
       if (options.once) break;
       const waitMs = Math.max(0, nextFull - deps.clock.now().getTime());
-      if (pendingChecks.size === 0 && !fullCycleWanted) await sleepOrWake(waitMs, signal);
+      if (pendingPushes.length === 0 && !fullCycleWanted) await sleepOrWake(waitMs, signal);
     }
+  }
+
+  /**
+   * Settles records a dead process left unfinished. At start-up (and after winning the lease) all of them;
+   * later, before each check, the ones that were skipped because a lease still looked held (a holder on
+   * another host is known dead only when its lease expires). The daemon's own running updates are left alone.
+   */
+  async function settleInterrupted(signal: AbortSignal, startUp: boolean): Promise<void> {
+    if (!startUp) {
+      const open = await deps.journal.listUpdates({ states: [...NON_TERMINAL_STATES] });
+      const waiting = (record: UpdateRecord): boolean =>
+        scheduler.queue.has(record.id) || (record.state === 'queued' && isQueueEntry(record));
+      if (open.every(waiting)) return;
+    }
+    const entries = await reconcile(deps.workflow, {
+      timeoutMs: options.updateTimeoutMs,
+      signal,
+      progress: (message) => log.info(message),
+      leave: (record) => (scheduler.queue.has(record.id) ? 'running in this process' : undefined),
+    });
+    const settled = entries.filter((entry) => entry.result);
+    if (settled.length > 0) log.info({ entries: settled.length }, 'reconciled interrupted updates');
   }
 
   /** Sleeps until the deadline, a wake-up (webhook, approval) or the abort. */
@@ -393,9 +492,7 @@ export function createDaemon(
           // One round does not wait for a window to open: what a closed window holds back is reported.
           for (const entry of scheduler.status().queued) {
             if (entry.waitingFor?.type !== 'gate') continue;
-            scheduler.cancel(entry.item.id);
-            const last = result.unsettled[result.unsettled.length - 1];
-            if (last?.assetId === entry.item.assetId) last.reason = entry.waitingFor.message;
+            scheduler.cancel(entry.item.id, entry.waitingFor.message);
           }
           await scheduler.whenIdle();
         }
@@ -404,6 +501,7 @@ export function createDaemon(
         scheduler.stop();
         await scheduler.whenIdle();
         await Promise.all(background);
+        await Promise.all([...writes]);
         signal.removeEventListener('abort', onAbort);
       }
       return result;
@@ -418,6 +516,8 @@ export function createDaemon(
       const now = isLeader();
       if (was && !now) {
         scheduler.pauseAll();
+        // The queue stays in the journal for the new leader; this replica takes it up again if it wins.
+        scheduler.clearQueued();
         reconciled = false;
         fullCycleWanted = true;
         log.warn('lost the leader lease: taking no new work');

@@ -153,6 +153,7 @@ function serverDeps(
             else control.scheduler.resumeAsset(assetId);
           },
           onApprovalDecided: () => control.wake(),
+          onUpdateCancelled: (updateId: string) => control.forget(updateId),
         }
       : { isLeader: () => false }),
     ...(control && hasHookSecret

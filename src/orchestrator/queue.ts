@@ -14,7 +14,8 @@
  *
  * `QueueScheduler` starts items as slots free up and re-checks gates (update windows) on a clock tick;
  * `runQueue` runs a fixed list to completion. The durable copy of the queue is the journal's `queued`
- * records: the daemon re-adds them on start, so the queue survives restarts without a second store.
+ * records (src/daemon/queue-store.ts): the daemon re-adds them when it becomes leader, so the queue
+ * survives restarts without a second store.
  */
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
@@ -128,6 +129,25 @@ export class UpdateQueue<T extends QueueItem = QueueItem> {
   /** The queued item with this id. */
   findQueued(id: string): T | undefined {
     return this.queued.find((item) => item.id === id);
+  }
+
+  /** The asset's item, queued or running. */
+  itemOfAsset(assetId: string): { item: T; running: boolean } | undefined {
+    for (const item of this.running.values()) if (item.assetId === assetId) return { item, running: true };
+    const queued = this.queued.find((item) => item.assetId === assetId);
+    return queued ? { item: queued, running: false } : undefined;
+  }
+
+  /** True when an item with this id is queued or running. */
+  has(id: string): boolean {
+    return this.running.has(id) || this.queued.some((item) => item.id === id);
+  }
+
+  /** Forgets every queued item without settling it (a replica that lost leadership); returns them. */
+  clearQueued(): T[] {
+    const dropped = this.queued;
+    this.queued = [];
+    return dropped;
   }
 
   pauseAll(): void {
@@ -303,10 +323,10 @@ export class QueueScheduler<T extends QueueItem = QueueItem> {
   }
 
   /** Cancels a queued item, or aborts a running one (its run decides how to stop). */
-  cancel(id: string): 'cancelled' | 'aborting' | 'unknown' {
+  cancel(id: string, reason = 'cancelled'): 'cancelled' | 'aborting' | 'unknown' {
     const queued = this.queue.findQueued(id);
     if (queued && this.queue.cancel(id)) {
-      this.settle({ item: queued, outcome: 'cancelled', reason: 'cancelled' });
+      this.settle({ item: queued, outcome: 'cancelled', reason });
       this.pump();
       return 'cancelled';
     }
@@ -345,6 +365,13 @@ export class QueueScheduler<T extends QueueItem = QueueItem> {
   whenIdle(): Promise<void> {
     if (this.queue.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Forgets what is queued without settling it; whenIdle() resolves once the running items return. */
+  clearQueued(): T[] {
+    const dropped = this.queue.clearQueued();
+    this.checkIdle();
+    return dropped;
   }
 
   /** Cancels everything queued and aborts what runs; whenIdle() resolves once the runs have returned. */

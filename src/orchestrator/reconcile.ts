@@ -2,14 +2,22 @@
  * Start-up reconciliation: every record left in a non-terminal state (a killed process, `--no-wait`) whose
  * asset lease is free is settled against the live asset: verification finished, or the change rolled back
  * (./run-update.ts decides each state through updater.locate). Records whose lease a live process holds
- * are that process's business and are skipped.
+ * are that process's business and are skipped, and so are the records waiting in the daemon's queue (the
+ * queue lives in the journal; the daemon takes them up again when it starts).
  */
 import { errorMessage } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import { isTerminal } from '../core/update-state.js';
 import type { ProgressReporter } from '../updaters/types.js';
 import { holdingLease, tryTakeAssetLease } from './asset-lease.js';
-import { NON_TERMINAL_STATES, resumeUpdate, type UpdateResult, type WorkflowDeps } from './run-update.js';
+import type { UpdateRecord } from '../state/types.js';
+import {
+  NON_TERMINAL_STATES,
+  isQueueEntry,
+  resumeUpdate,
+  type UpdateResult,
+  type WorkflowDeps,
+} from './run-update.js';
 
 export interface ReconcileOptions {
   /** Only this asset's records. */
@@ -18,6 +26,8 @@ export interface ReconcileOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   progress?: ProgressReporter;
+  /** Records to leave alone, with why (the daemon's own running updates). */
+  leave?: (record: UpdateRecord) => string | undefined;
 }
 
 export interface ReconcileEntry {
@@ -41,6 +51,14 @@ export async function reconcile(deps: WorkflowDeps, options: ReconcileOptions): 
   for (const found of open.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())) {
     const entry: ReconcileEntry = { updateId: found.id, assetId: found.assetId, found: found.state };
     entries.push(entry);
+    const leave =
+      found.state === 'queued' && isQueueEntry(found)
+        ? "waiting in the daemon's queue"
+        : options.leave?.(found);
+    if (leave) {
+      entry.skipped = leave;
+      continue;
+    }
     if (!(await tryTakeAssetLease(leaseOptions, found.assetId))) {
       entry.skipped = 'another safe-updater process holds the asset';
       continue;

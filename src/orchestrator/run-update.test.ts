@@ -12,6 +12,7 @@ import type { Journal } from '../state/types.js';
 import { assetLeaseName } from './asset-lease.js';
 import { reconcile } from './reconcile.js';
 import {
+  cancelQueued,
   outcomeError,
   runManualRollback,
   runUpdate,
@@ -340,5 +341,83 @@ describe('runManualRollback', () => {
     ]);
     expect(await audit()).toContain('update.manual-rollback');
     await expect(runUpdate(deps, request('1.1.0'))).rejects.toThrow(/already failed/);
+  });
+});
+
+describe('a queued record (the daemon queue in the journal)', () => {
+  async function queue(
+    journal: Journal,
+    version: string,
+    from = '1.0.0',
+  ): Promise<{ id: string; facts: Record<string, unknown> }> {
+    await journal.upsertAssets([testAsset(from)], new Date());
+    return journal.createUpdate({
+      assetId: 'helm/demo/web',
+      assetKind: 'helm',
+      fromVersion: from,
+      toVersion: version,
+      origin: 'daemon',
+      requestedBy: 'daemon',
+      facts: { queue: { priority: 1, namespace: 'demo', dependsOn: [] } },
+    });
+  }
+
+  it('runs the queued record itself: no second record, same id, terminal', async () => {
+    const { journal, deps, request, states } = await harness();
+    const queued = await queue(journal, '1.1.0');
+    const result = await runUpdate(deps, request('1.1.0', { origin: 'daemon', queuedId: queued.id }));
+    expect(result.outcome).toBe('succeeded');
+    expect(result.record?.id).toBe(queued.id);
+    expect(await journal.listUpdates({ assetId: 'helm/demo/web' })).toHaveLength(1);
+    expect(await states(queued.id)).toEqual(['queued', 'validating', 'applying', 'verifying', 'succeeded']);
+  });
+
+  it('does nothing with a record cancelled after it was queued', async () => {
+    const { journal, deps, request, updater, clock } = await harness();
+    const queued = await queue(journal, '1.1.0');
+    await cancelQueued(journal, clock, queued.id, 'cancelled by cli:alice', 'cli:alice');
+    const result = await runUpdate(deps, request('1.1.0', { queuedId: queued.id }));
+    expect(result.outcome).toBe('cancelled');
+    expect(updater.calls.filter((call) => call.startsWith('apply'))).toEqual([]);
+    expect(updater.live).toBe('1.0.0');
+    // A second cancel finds nothing queued.
+    expect(await cancelQueued(journal, clock, queued.id, 'again', 'cli:alice')).toBeUndefined();
+  });
+
+  it('cancels the record with the reason when a gate refuses it (asset paused meanwhile)', async () => {
+    const { journal, deps, request, updater } = await harness();
+    const queued = await queue(journal, '1.1.0');
+    await journal.setPaused('helm/demo/web', true, 'maintenance', 'cli:alice');
+    await expect(runUpdate(deps, request('1.1.0', { queuedId: queued.id }))).rejects.toBeInstanceOf(
+      PolicyError,
+    );
+    const record = await journal.getUpdate(queued.id);
+    expect(record).toMatchObject({ state: 'cancelled' });
+    expect(record?.reason).toMatch(/paused: maintenance/);
+    expect(updater.live).toBe('1.0.0');
+  });
+
+  it('cancels the record when the asset moved while it waited', async () => {
+    const { journal, deps, request, updater } = await harness('1.0.5');
+    const queued = await queue(journal, '1.1.0', '1.0.0');
+    const result = await runUpdate(deps, request('1.1.0', { queuedId: queued.id }));
+    expect(result.outcome).toBe('cancelled');
+    expect(result.record?.reason).toBe(
+      'helm/demo/web changed from 1.0.0 to 1.0.5 while the update was queued',
+    );
+    expect(updater.live).toBe('1.0.5');
+  });
+
+  it('is left to the daemon by reconciliation, and named by the refusal of a CLI update', async () => {
+    const { journal, deps, request } = await harness();
+    const queued = await queue(journal, '1.1.0');
+    const entries = await reconcile(deps, { timeoutMs: 60_000 });
+    expect(entries).toEqual([
+      expect.objectContaining({ updateId: queued.id, skipped: "waiting in the daemon's queue" }),
+    ]);
+    expect((await journal.getUpdate(queued.id))?.state).toBe('queued');
+    const refused = runUpdate(deps, request('1.1.0'));
+    await expect(refused).rejects.toBeInstanceOf(ConflictError);
+    await expect(refused).rejects.toThrow(/waiting in the daemon's queue/);
   });
 });

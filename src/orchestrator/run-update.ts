@@ -14,6 +14,7 @@
 import type { Clock } from '../core/clock.js';
 import {
   ConflictError,
+  NotFoundError,
   PolicyError,
   RollbackFailedError,
   RolledBackError,
@@ -81,6 +82,11 @@ export interface UpdateRequest {
   timeoutMs: number;
   signal?: AbortSignal;
   progress?: ProgressReporter;
+  /**
+   * The id of a `queued` record written earlier (the daemon's queue lives in the journal): this run takes
+   * that record instead of creating one, and cancels it, with the reason, when the update must not run.
+   */
+  queuedId?: string;
 }
 
 export interface ManualRollbackRequest {
@@ -475,10 +481,15 @@ function contextOf(request: {
   };
 }
 
-async function refuseWhenInFlight(deps: WorkflowDeps, assetId: string): Promise<void> {
-  const open = await deps.journal.listUpdates({ assetId, states: [...NON_TERMINAL_STATES], limit: 1 });
-  const first = open[0];
+async function refuseWhenInFlight(deps: WorkflowDeps, assetId: string, own?: string): Promise<void> {
+  const open = await deps.journal.listUpdates({ assetId, states: [...NON_TERMINAL_STATES] });
+  const first = open.find((record) => record.id !== own);
   if (first) {
+    if (first.state === 'queued' && isQueueEntry(first)) {
+      throw new ConflictError(`${assetId} has update ${first.id} waiting in the daemon's queue`, {
+        hint: `the daemon runs it; \`safe-updater cancel ${first.id}\` takes it out of the queue`,
+      });
+    }
     throw new ConflictError(`${assetId} has an unfinished update ${first.id} (${first.state})`, {
       hint: 'it is settled on the next start of safe-updater; see `safe-updater history ' + assetId + '`',
     });
@@ -554,26 +565,119 @@ async function startFlow(
   return { deps, updater, asset, record, ...flow, resumed: false, skipRollbackAction: false };
 }
 
+/** The `facts` key of a record the daemon queued (see src/daemon/queue-store.ts). */
+export const QUEUE_FACTS_KEY = 'queue';
+
+/** True for a `queued` record that waits in the daemon's queue (not one a killed CLI left behind). */
+export function isQueueEntry(record: UpdateRecord): boolean {
+  return typeof record.facts[QUEUE_FACTS_KEY] === 'object' && record.facts[QUEUE_FACTS_KEY] !== null;
+}
+
+/**
+ * Takes a queued record out of the queue for good, with why, and audits it; undefined when it was not
+ * queued any more (started, or cancelled by someone else meanwhile).
+ */
+export async function cancelQueued(
+  journal: Journal,
+  clock: Clock,
+  id: string,
+  reason: string,
+  actor: string,
+): Promise<UpdateRecord | undefined> {
+  let record: UpdateRecord;
+  try {
+    record = await journal.transition(id, 'queued', 'cancelled', { reason, message: reason });
+  } catch (error) {
+    if (error instanceof ConflictError) return undefined;
+    throw error;
+  }
+  await journal.audit({
+    at: clock.now(),
+    assetId: record.assetId,
+    updateId: record.id,
+    type: 'update.cancelled',
+    actor,
+    data: { from: record.fromVersion, to: record.toVersion, reason },
+  });
+  return record;
+}
+
+/** `cancel <update-id>` (CLI and API): a queued update leaves the queue; anything else is refused, saying why. */
+export async function cancelQueuedUpdate(
+  journal: Journal,
+  clock: Clock,
+  id: string,
+  actor: string,
+  reason = `cancelled by ${actor}`,
+): Promise<UpdateRecord> {
+  const record = await journal.getUpdate(id);
+  if (!record) {
+    throw new NotFoundError(`no update ${id}`, {
+      hint: '`safe-updater history ASSET` and GET /api/v1/queue list update ids',
+    });
+  }
+  const cancelled =
+    record.state === 'queued' ? await cancelQueued(journal, clock, id, reason, actor) : undefined;
+  if (!cancelled) {
+    const now = record.state === 'queued' ? 'started meanwhile' : `is ${record.state}`;
+    throw new ConflictError(
+      `update ${id} of ${record.assetId} ${now}: only a queued update can be cancelled`,
+      {
+        hint: isTerminal(record.state)
+          ? 'it has finished; see `safe-updater history ' + record.assetId + '`'
+          : 'a running update ends verified or rolled back; `safe-updater pause ' +
+            record.assetId +
+            '` stops the next ones',
+      },
+    );
+  }
+  return cancelled;
+}
+
 /** One update of one asset, from the policy gate to a terminal state (or `verifying` with wait: false). */
 export async function runUpdate(deps: WorkflowDeps, request: UpdateRequest): Promise<UpdateResult> {
   const updater = deps.updaters.get(request.asset.kind);
   const ctx = contextOf(request);
   return withAssetLease({ ...deps, ttlMs: deps.leaseTtlMs }, request.asset.id, async () => {
-    await refuseWhenInFlight(deps, request.asset.id);
-    const asset = await updater.refresh(request.asset);
-    await gate(deps, { ...request, asset });
-    if (sameVersion(asset, request.target)) return { outcome: 'unchanged', assetId: asset.id };
+    const queued = request.queuedId ? await deps.journal.getUpdate(request.queuedId) : undefined;
+    if (queued && queued.state !== 'queued') {
+      // Cancelled (CLI, API) or taken by another replica meanwhile: not ours to run.
+      return { outcome: 'cancelled', assetId: request.asset.id, record: queued };
+    }
+    const drop = async (reason: string): Promise<UpdateRecord | undefined> =>
+      queued ? cancelQueued(deps.journal, deps.clock, queued.id, reason, request.requestedBy) : undefined;
+    let asset: Asset;
+    try {
+      await refuseWhenInFlight(deps, request.asset.id, queued?.id);
+      asset = await updater.refresh(request.asset);
+      await gate(deps, { ...request, asset });
+    } catch (error) {
+      await drop(errorMessage(error));
+      throw error;
+    }
+    if (sameVersion(asset, request.target)) {
+      await drop('already on the target version');
+      return { outcome: 'unchanged', assetId: asset.id };
+    }
+    if (queued && asset.current.version !== queued.fromVersion) {
+      const record = await drop(
+        `${asset.id} changed from ${queued.fromVersion} to ${asset.current.version} while the update was queued`,
+      );
+      return { outcome: 'cancelled', assetId: asset.id, ...(record ? { record } : {}) };
+    }
     if (request.dryRun) {
       await updater.validate(asset, request.target, ctx);
       const dryRun = await updater.dryRun(asset, request.target, ctx);
       return { outcome: 'dry-run', assetId: asset.id, dryRun };
     }
-    const flow = await startFlow(deps, updater, asset, request, {
-      manual: false,
-      rollbackTo: undefined,
-      ctx,
-      wait: request.wait ?? true,
-    });
+    const options = { manual: false, rollbackTo: undefined, ctx, wait: request.wait ?? true };
+    let flow: Flow;
+    if (queued) {
+      await deps.journal.upsertAssets([asset], deps.clock.now());
+      flow = { deps, updater, asset, record: queued, ...options, resumed: false, skipRollbackAction: false };
+    } else {
+      flow = await startFlow(deps, updater, asset, request, options);
+    }
     await announce(flow, 'update.started', { force: request.force === true });
     return settle(flow);
   });

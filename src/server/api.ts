@@ -3,6 +3,7 @@
  *   GET  /api/v1/assets                     assets with their latest update
  *   GET  /api/v1/updates?assetId&state&limit
  *   GET  /api/v1/updates/:id                one update with its transitions
+ *   POST /api/v1/updates/:id/cancel         a queued update leaves the queue (409 once it runs); body { reason? }
  *   POST /api/v1/assets/ASSET-ID/pause      body { reason? }; asset ids contain slashes and are taken as they are
  *   POST /api/v1/assets/ASSET-ID/resume
  *   GET  /api/v1/queue                      running and queued updates, each with what it waits for
@@ -14,6 +15,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConflictError, NotFoundError, UsageError } from '../core/errors.js';
 import { UPDATE_STATES, type UpdateState } from '../core/update-state.js';
+import { cancelQueuedUpdate } from '../orchestrator/run-update.js';
 import type { ApprovalState } from '../state/types.js';
 import { bearerToken, matchesAny } from './auth.js';
 import type { ServerDeps } from './app.js';
@@ -76,6 +78,19 @@ export async function registerApi(
     const update = await deps.journal.getUpdate(id);
     if (!update) throw new NotFoundError(`no update ${id}`);
     return { update, transitions: await deps.journal.transitions(id) };
+  });
+
+  api.post('/updates/:id/cancel', async (request) => {
+    const { id } = request.params as { id: string };
+    const update = await cancelQueuedUpdate(
+      deps.journal,
+      deps.clock,
+      id,
+      ACTOR,
+      optionalText(request.body, 'reason'),
+    );
+    deps.onUpdateCancelled?.(id);
+    return { update };
   });
 
   // Asset ids have slashes (helm/default/web), so the id is the rest of the path before the verb.

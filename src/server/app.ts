@@ -44,6 +44,8 @@ export interface ServerDeps {
   onPauseChanged?: (assetId: string, paused: boolean) => void;
   /** Told after the API decided an approval (the journal is already written). */
   onApprovalDecided?: (approval: Approval) => void;
+  /** A queued update was cancelled through the API (the journal is already updated). */
+  onUpdateCancelled?: (updateId: string) => void;
   /** The registry webhook receiver; /hooks/registry answers 404 without it. */
   registryHook?: RegistryHookOptions;
   logger?: Logger;

@@ -435,7 +435,7 @@ class KyselyJournal implements Journal {
           origin: update.origin,
           requested_by: update.requestedBy,
           reason: null,
-          facts: '{}',
+          facts: JSON.stringify(update.facts ?? {}),
           created_at: at,
           updated_at: at,
         })

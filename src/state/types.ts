@@ -106,6 +106,8 @@ export interface NewUpdate {
   requestedBy: string;
   /** Initial state; 'queued' unless stated. */
   state?: UpdateState;
+  /** Initial facts (the daemon's queue entry: priority, dependencies, decision). */
+  facts?: Record<string, unknown>;
 }
 
 export interface TransitionOptions {

@@ -17,6 +17,7 @@ const COMMANDS = [
   'reject',
   'pause',
   'resume',
+  'cancel',
   'serve',
   'init',
 ];

@@ -134,6 +134,48 @@ describe('approve and reject', () => {
   });
 });
 
+describe('cancel', () => {
+  it("takes a queued update out of the daemon's queue once, and refuses one that runs (7) or is unknown (8)", async () => {
+    const [queued, running] = await withJournal(async (journal) => {
+      const entry = { queue: { priority: 1, namespace: 'default', dependsOn: [] } };
+      const first = await journal.createUpdate({
+        assetId: 'helm/default/web',
+        assetKind: 'helm',
+        fromVersion: '1.0.0',
+        toVersion: '1.1.0',
+        origin: 'daemon',
+        requestedBy: 'daemon',
+        facts: entry,
+      });
+      const second = await journal.createUpdate({
+        assetId: 'docker/local/api',
+        assetKind: 'docker',
+        fromVersion: '1.0.0',
+        toVersion: '1.1.0',
+        origin: 'daemon',
+        requestedBy: 'daemon',
+        facts: entry,
+      });
+      await journal.transition(second.id, 'queued', 'validating');
+      return [first.id, second.id];
+    });
+    const done = await runInProcess(['--state', state, 'cancel', queued, '-m', 'change freeze'], cwd);
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toBe(`cancelled ${queued}: helm/default/web 1.0.0 → 1.1.0\n`);
+    const again = await runInProcess(['--state', state, '-o', 'json', 'cancel', queued], cwd);
+    expect(again.code).toBe(7);
+    expect(JSON.parse(again.stdout)).toMatchObject({ error: { type: 'ConflictError' } });
+    const busy = await runInProcess(['--state', state, 'cancel', running], cwd);
+    expect(busy.code).toBe(7);
+    expect(busy.stderr).toMatch(/is validating: only a queued update can be cancelled/);
+    expect((await runInProcess(['--state', state, 'cancel', 'nope'], cwd)).code).toBe(8);
+    await withJournal(async (journal) => {
+      expect(await journal.getUpdate(queued)).toMatchObject({ state: 'cancelled', reason: 'change freeze' });
+      expect((await journal.getUpdate(running))?.state).toBe('validating');
+    });
+  });
+});
+
 describe('init', () => {
   it('writes the starter configuration, which loads without problems, and refuses to overwrite it', async () => {
     const first = await runInProcess(['--config', 'conf/su.yaml', 'init'], cwd);

@@ -242,6 +242,63 @@ describe('REST API', () => {
     expect(unknown.statusCode).toBe(404);
   });
 
+  it('cancels a queued update once, tells the daemon, and refuses one that runs', async () => {
+    const cancelled: string[] = [];
+    const server = await build({ onUpdateCancelled: (id) => cancelled.push(id) });
+    try {
+      const queued = await journal.createUpdate({
+        assetId: 'helm/default/web',
+        assetKind: 'helm',
+        fromVersion: '1.0.0',
+        toVersion: '1.1.0',
+        origin: 'daemon',
+        requestedBy: 'daemon',
+        facts: { queue: { priority: 1, namespace: 'default', dependsOn: [] } },
+      });
+      const url = `/api/v1/updates/${queued.id}/cancel`;
+      expect((await server.inject({ method: 'POST', url })).statusCode).toBe(401);
+      const first = await server.inject({
+        method: 'POST',
+        url,
+        headers: auth,
+        payload: { reason: 'freeze' },
+      });
+      expect(first.statusCode).toBe(200);
+      expect(first.json()).toMatchObject({ update: { id: queued.id, state: 'cancelled', reason: 'freeze' } });
+      expect(cancelled).toEqual([queued.id]);
+      const again = await server.inject({ method: 'POST', url, headers: auth });
+      expect(again.statusCode).toBe(409);
+      expect(again.json()).toMatchObject({ error: expect.stringMatching(/is cancelled/) });
+
+      const running = await journal.createUpdate({
+        assetId: 'docker/host1/nginx',
+        assetKind: 'docker',
+        fromVersion: '1.0.0',
+        toVersion: '1.1.0',
+        origin: 'cli',
+        requestedBy: 'cli:alice',
+      });
+      await journal.transition(running.id, 'queued', 'validating');
+      const refused = await server.inject({
+        method: 'POST',
+        url: `/api/v1/updates/${running.id}/cancel`,
+        headers: auth,
+      });
+      expect(refused.statusCode).toBe(409);
+      expect((await journal.getUpdate(running.id))?.state).toBe('validating');
+      const unknown = await server.inject({
+        method: 'POST',
+        url: '/api/v1/updates/nope/cancel',
+        headers: auth,
+      });
+      expect(unknown.statusCode).toBe(404);
+      const audit = await journal.auditEvents({ updateId: queued.id });
+      expect(audit.map((e) => [e.type, e.actor])).toEqual([['update.cancelled', 'api']]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('lists approvals and decides them once; an expired one cannot be approved', async () => {
     const open = await journal.createApproval({
       id: 'ap-1',
