@@ -18,8 +18,13 @@ export interface DaemonWorkspace {
   dir: string;
   configPath: string;
   statePath: string;
-  start(args: readonly string[]): DaemonProcess;
+  start(args: readonly string[], options?: StartOptions): DaemonProcess;
   cleanup(): void;
+}
+
+export interface StartOptions {
+  /** Set in this process's environment on top of the defaults (e.g. POD_NAMESPACE, POD_NAME of a replica). */
+  env?: Record<string, string>;
 }
 
 export interface DaemonProcess {
@@ -61,7 +66,7 @@ export function createDaemonWorkspace(
     dir,
     configPath,
     statePath,
-    start(args) {
+    start(args, options = {}) {
       const child = spawn(process.execPath, [CLI, '--config', configPath, ...args], {
         cwd: dir,
         env: {
@@ -69,6 +74,7 @@ export function createDaemonWorkspace(
           SAFE_UPDATER_LOG_LEVEL: 'info',
           SU_TEST_HOOK_SECRET: HOOK_SECRET,
           POD_NAMESPACE: '',
+          ...options.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -136,4 +142,20 @@ export async function getJson(url: string, token?: string): Promise<{ status: nu
     // not JSON: the text itself
   }
   return { status: response.status, body };
+}
+
+/** Whether the daemon at `url` leads, from /readyz; undefined while it does not answer 200. */
+export async function readyLeader(url: string): Promise<boolean | undefined> {
+  const { status, body } = await getJson(`${url}/readyz`);
+  return status === 200 ? (body as { leader: boolean }).leader : undefined;
+}
+
+/** A generic-JSON registry webhook reporting that `image` (`registry/repository:tag`) was pushed. */
+export function postImagePushed(url: string, image: string, secret = HOOK_SECRET): Promise<Response> {
+  const at = image.lastIndexOf(':');
+  return fetch(`${url}/hooks/registry`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-webhook-secret': secret },
+    body: JSON.stringify({ repository: image.slice(0, at), tag: image.slice(at + 1) }),
+  });
 }
