@@ -1,9 +1,12 @@
 /**
  * The project's own Helm chart (deploy/helm/safe-updater): `helm lint` passes, and Helm 4 installs it into
  * the kwok cluster with its least-privilege RBAC, ConfigMap, Secret, Service and a Deployment that becomes
- * available (kwok pods run no code; kwok marks them Ready). Uninstalled afterwards.
+ * available (kwok pods run no code; kwok marks them Ready). The pod names the project's own image as
+ * scripts/image.sh pushes it (127.0.0.1:5001/safe-updater, tagged with the package version = the chart's
+ * appVersion); kwok pulls nothing, test/deploy/image.test.ts runs that image. Uninstalled afterwards.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,9 +18,12 @@ import { loadEnvironment, repoRoot } from '../support/env.js';
 const run = promisify(execFile);
 const CHART = join(repoRoot, 'deploy', 'helm', 'safe-updater');
 const kube = clients();
+const { version } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 
 describe('Helm chart deploy/helm/safe-updater', () => {
   const env = loadEnvironment();
+  // scripts/image.sh pushes the image here, tagged with package.json's version (test/deploy/image.test.ts).
+  const imageRepository = `${env.registries.anonymous.host}/safe-updater`;
   const helm = (args: string[]) =>
     run(env.tools.helm4, [...args, '--kubeconfig', env.kubeconfig], { timeout: 240_000 });
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -49,9 +55,7 @@ describe('Helm chart deploy/helm/safe-updater', () => {
       '--namespace',
       namespace,
       '--set',
-      'image.repository=127.0.0.1:5001/demo/app',
-      '--set',
-      'image.tag=1.0.0',
+      `image.repository=${imageRepository}`,
       '--set',
       'rbac.execChecks=true',
       '--set-json',
@@ -109,6 +113,8 @@ describe('Helm chart deploy/helm/safe-updater', () => {
       { timeoutMs: 180_000, intervalMs: 1_000 },
     );
     const container = deployment.spec?.template.spec?.containers[0];
+    // No image.tag: the chart's appVersion, which is the version scripts/image.sh tags the image with.
+    expect(container?.image).toBe(`${imageRepository}:${version}`);
     expect(container?.args).toEqual(expect.arrayContaining(['watch', '--listen', '0.0.0.0:8080']));
     expect(deployment.spec?.template.spec?.serviceAccountName).toBe(name);
     expect(container?.env?.map((e) => e.name)).toEqual(
