@@ -45,8 +45,8 @@ export interface DaemonDeps {
   scan(options: { signal: AbortSignal; select?: (asset: Asset) => boolean }): Promise<ScanReport>;
   /** The asset's priority for the queue (discovery's priorityOf). */
   priorityOf?: (asset: Asset, decision: Decision) => number;
-  /** Asset ids an asset depends on (Docker's depends-on label). */
-  dependsOn?: (asset: Asset) => string[];
+  /** Asset ids an asset depends on (Docker's depends-on label, safe-updater.io/depends-on), among `known`. */
+  dependsOn?: (asset: Asset, known: readonly Asset[]) => string[];
   /** Null when the asset may start an update now, otherwise why not (its policy's windows). */
   windowGate?: (asset: Asset, now: Date) => string | null;
   /** Which assets a registry push concerns (server/registry-events.ts assetsForPush). */
@@ -226,7 +226,12 @@ export function createDaemon(
    * Writes the update to the journal as a queued record, then queues it. An asset has at most one: a
    * queued one for the same target is kept, one for an older target is cancelled in favour of the new.
    */
-  async function enqueue(asset: Asset, decision: Decision, approvalId?: string): Promise<boolean> {
+  async function enqueue(
+    batch: DaemonItem[],
+    asset: Asset,
+    decision: Decision,
+    approvalId?: string,
+  ): Promise<boolean> {
     const target = decision.candidate.target;
     const existing = scheduler.queue.itemOfAsset(asset.id);
     if (existing?.running) return false;
@@ -244,7 +249,7 @@ export function createDaemon(
     const entry = {
       priority: deps.priorityOf?.(asset, decision) ?? decision.candidate.priority,
       namespace: asset.namespace,
-      dependsOn: deps.dependsOn?.(asset) ?? [],
+      dependsOn: deps.dependsOn?.(asset, knownAssets) ?? [],
       decision,
       ...(approvalId ? { approvalId } : {}),
     };
@@ -270,22 +275,21 @@ export function createDaemon(
     }
     const item = itemFromRecord(record, asset);
     if (typeof item === 'string') throw new Error(item);
-    return scheduler.add(item) !== 'busy';
+    batch.push(item);
+    return true;
   }
 
   /** Takes up the queue the journal holds (written by this or an earlier leader). */
   async function restoreQueue(): Promise<void> {
     const queued = await deps.journal.listUpdates({ states: ['queued'] });
-    let restored = 0;
+    const batch: DaemonItem[] = [];
     for (const record of queued.reverse()) {
       if (scheduler.queue.has(record.id) || !isQueueEntry(record)) continue;
       const item = itemFromRecord(record, (await deps.journal.getAsset(record.assetId))?.snapshot);
-      if (typeof item === 'string') {
-        await cancelQueued(deps.journal, deps.clock, record.id, item, ACTOR);
-        continue;
-      }
-      if (scheduler.add(item) !== 'busy') restored++;
+      if (typeof item === 'string') await cancelQueued(deps.journal, deps.clock, record.id, item, ACTOR);
+      else batch.push(item);
     }
+    const restored = scheduler.addAll(batch).filter((added) => added !== 'busy').length;
     if (restored > 0) log.info({ restored }, `took up ${restored} queued updates from the journal`);
   }
 
@@ -303,41 +307,50 @@ export function createDaemon(
       approvalsRequested: [],
     };
     for (const problem of report.problems) log.warn({ subject: problem.subject }, problem.message);
-    for (const evaluation of report.assets) {
-      const { asset, decision } = evaluation;
-      if (evaluation.status === 'lookup-failed') {
-        log.warn({ assetId: asset.id }, `${asset.id}: lookup failed: ${evaluation.problem ?? ''}`);
-      }
-      if (!decision || evaluation.status !== 'update-available' || asset.monitorOnly) continue;
-      const version = decision.candidate.target.version;
-      if (decision.verdict === 'auto') {
-        if (await enqueue(asset, decision)) summary.enqueued.push(asset.id);
-      } else if (decision.verdict === 'needs-approval') {
-        const approvals = await deps.journal.listApprovals({ assetId: asset.id });
-        const approved = approvals.find((a) => a.state === 'approved' && a.toVersion === version);
-        if (approved) {
-          const granted: Decision = {
-            ...decision,
-            verdict: 'auto',
-            reasons: [...decision.reasons, `approved by ${approved.decidedBy ?? 'someone'} (${approved.id})`],
-          };
-          if (await enqueue(asset, granted, approved.id)) summary.enqueued.push(asset.id);
-        } else if (!approvals.some((a) => a.state === 'pending' && a.toVersion === version)) {
-          const now = deps.clock.now();
-          const approval = await deps.journal.createApproval({
-            id: randomUUID(),
-            assetId: asset.id,
-            toVersion: version,
-            requestedAt: now,
-            deadline: new Date(now.getTime() + options.approvalTimeoutMs),
-          });
-          summary.approvalsRequested.push(asset.id);
-          log.info(
-            { assetId: asset.id, approvalId: approval.id, to: version },
-            `${asset.id} → ${version} needs approval (${approval.id})`,
-          );
+    // Written to the journal one by one, queued at once: the queue's order decides what starts first.
+    const batch: DaemonItem[] = [];
+    try {
+      for (const evaluation of report.assets) {
+        const { asset, decision } = evaluation;
+        if (evaluation.status === 'lookup-failed') {
+          log.warn({ assetId: asset.id }, `${asset.id}: lookup failed: ${evaluation.problem ?? ''}`);
+        }
+        if (!decision || evaluation.status !== 'update-available' || asset.monitorOnly) continue;
+        const version = decision.candidate.target.version;
+        if (decision.verdict === 'auto') {
+          if (await enqueue(batch, asset, decision)) summary.enqueued.push(asset.id);
+        } else if (decision.verdict === 'needs-approval') {
+          const approvals = await deps.journal.listApprovals({ assetId: asset.id });
+          const approved = approvals.find((a) => a.state === 'approved' && a.toVersion === version);
+          if (approved) {
+            const granted: Decision = {
+              ...decision,
+              verdict: 'auto',
+              reasons: [
+                ...decision.reasons,
+                `approved by ${approved.decidedBy ?? 'someone'} (${approved.id})`,
+              ],
+            };
+            if (await enqueue(batch, asset, granted, approved.id)) summary.enqueued.push(asset.id);
+          } else if (!approvals.some((a) => a.state === 'pending' && a.toVersion === version)) {
+            const now = deps.clock.now();
+            const approval = await deps.journal.createApproval({
+              id: randomUUID(),
+              assetId: asset.id,
+              toVersion: version,
+              requestedAt: now,
+              deadline: new Date(now.getTime() + options.approvalTimeoutMs),
+            });
+            summary.approvalsRequested.push(asset.id);
+            log.info(
+              { assetId: asset.id, approvalId: approval.id, to: version },
+              `${asset.id} → ${version} needs approval (${approval.id})`,
+            );
+          }
         }
       }
+    } finally {
+      scheduler.addAll(batch);
     }
     result.cycles++;
     result.lastCycle = summary;

@@ -21,6 +21,11 @@ import {
   leaderIdentity,
   type LeaderLock,
 } from '../orchestrator/leader.js';
+import {
+  DEPENDS_ON_KEY,
+  annotatedDependencies,
+  unresolvedDependencies,
+} from '../orchestrator/dependencies.js';
 import { outcomeError } from '../orchestrator/run-update.js';
 import { policyForAsset } from '../policy/annotations.js';
 import type { PolicyBook } from '../policy/policies.js';
@@ -235,7 +240,17 @@ export async function runWatch(ctx: CliContext, run: WatchRun): Promise<ExitCode
           select: (asset) => (base?.(asset) ?? true) && (select?.(asset) ?? true),
         });
       },
-      dependsOn: (asset) => (asset.kind === 'docker' ? dependencyAssetIds(asset) : []),
+      dependsOn: (asset, known) => {
+        const missing = unresolvedDependencies(asset, known);
+        if (missing.length > 0) {
+          ctx.logger.warn(
+            { assetId: asset.id, missing },
+            `${asset.id}: ${DEPENDS_ON_KEY} names no watched asset: ${missing.join(', ')}`,
+          );
+        }
+        const docker = asset.kind === 'docker' ? dependencyAssetIds(asset) : [];
+        return [...new Set([...docker, ...annotatedDependencies(asset, known)])];
+      },
       windowGate: windowGate(evaluation.policies),
       assetsForPush,
       metrics,

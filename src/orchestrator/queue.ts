@@ -317,9 +317,14 @@ export class QueueScheduler<T extends QueueItem = QueueItem> {
   }
 
   add(item: T): AddResult {
-    const result = this.queue.add(item);
+    return this.addAll([item])[0] ?? 'busy';
+  }
+
+  /** Adds a batch, then starts what may start: the batch's priorities decide, not the order of adding. */
+  addAll(items: readonly T[]): AddResult[] {
+    const results = items.map((item) => this.queue.add(item));
     this.pump();
-    return result;
+    return results;
   }
 
   /** Cancels a queued item, or aborts a running one (its run decides how to stop). */
