@@ -163,6 +163,10 @@ const rollback = z.strictObject({
 
 const orchestrator = z.strictObject({
   maxConcurrent: z.int().min(1).default(2).meta({ description: 'Updates running at the same time.' }),
+  maxConcurrentPerNamespace: z.int().min(1).optional().meta({
+    description:
+      'Updates running at the same time within one namespace (Docker: one host); default: no limit.',
+  }),
   interval: duration.default('5m').meta({ description: 'How often `watch` looks for updates.' }),
 });
 

@@ -316,4 +316,49 @@ describe('the queue lives in the journal', () => {
     expect(result.results.map((r) => r.outcome)).toEqual(['succeeded']);
     expect(result.lastCycle?.trigger).toBe('webhook');
   });
+
+  it('settles an update a dead replica left once its asset lease expires, without waiting for the next check', async () => {
+    const { deps, journal, updater } = await harness();
+    await journal.upsertAssets([testAsset('1.0.0')], new Date());
+    const left = await journal.createUpdate({
+      assetId: 'helm/demo/web',
+      assetKind: 'helm',
+      fromVersion: '1.0.0',
+      toVersion: '1.1.0',
+      origin: 'daemon',
+      requestedBy: 'daemon',
+    });
+    await journal.transition(left.id, 'queued', 'validating');
+    await journal.transition(left.id, 'validating', 'applying', { facts: { previous: '1.0.0' } });
+    await journal.transition(left.id, 'applying', 'verifying');
+    updater.live = '1.1.0';
+    // Its holder ran on another host: known dead only when the lease expires.
+    const lease = 'asset:helm/demo/web';
+    expect(await journal.tryAcquireLease(lease, 'other-host:99:dead', 3_600_000, new Date())).toBe(true);
+
+    const controller = new AbortController();
+    const daemon = createDaemon(
+      {
+        ...deps,
+        clock: systemClock,
+        scan: async () => ({ startedAt: new Date(), finishedAt: new Date(), problems: [], assets: [] }),
+      },
+      { ...OPTIONS, once: false, intervalMs: 3_600_000, settleRetryMs: 20 },
+    );
+    const running = daemon.run(controller.signal);
+    const cycles = async () =>
+      (await journal.auditEvents({ limit: 100 })).filter((e) => e.type === 'daemon.cycle').length;
+    while ((await cycles()) < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await journal.getUpdate(left.id))?.state).toBe('verifying');
+
+    await journal.releaseLease(lease, 'other-host:99:dead');
+    while ((await journal.getUpdate(left.id))?.state === 'verifying') {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    controller.abort(new Error('SIGTERM'));
+    await running;
+    expect(await journal.getUpdate(left.id)).toMatchObject({ state: 'succeeded' });
+    // Settled by the retry, not by a second check (the interval is an hour).
+    expect(await cycles()).toBe(1);
+  });
 });

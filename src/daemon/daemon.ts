@@ -19,7 +19,7 @@ import { describeVersion } from '../core/model.js';
 import type { Deliverer } from '../notify/deliver.js';
 import { QueueScheduler, UpdateQueue, type SettledItem } from '../orchestrator/queue.js';
 import type { LeaderElector } from '../orchestrator/leader.js';
-import { reconcile } from '../orchestrator/reconcile.js';
+import { LEASE_HELD, reconcile } from '../orchestrator/reconcile.js';
 import {
   NON_TERMINAL_STATES,
   cancelQueued,
@@ -64,12 +64,16 @@ export interface DaemonOptions {
   /** One cycle, wait for its updates, return. */
   once?: boolean;
   maxConcurrent: number;
+  /** Updates in flight at once within one namespace; unlimited when absent. */
+  maxConcurrentPerNamespace?: number;
   /** Rollout/verification deadline of each update (rollback.timeout). */
   updateTimeoutMs: number;
   /** How long an approval request stays open. */
   approvalTimeoutMs: number;
   /** How often a gated (window-closed) queue is looked at again. */
   gatePollMs?: number;
+  /** How soon an interrupted record whose asset lease looked held is tried again (default 10 s). */
+  settleRetryMs?: number;
 }
 
 export interface CycleSummary {
@@ -104,6 +108,8 @@ export interface DaemonControl {
 }
 
 const ACTOR = 'daemon';
+/** How soon an interrupted record whose asset lease looked held is looked at again. */
+const SETTLE_RETRY_MS = 10_000;
 
 export function jittered(intervalMs: number, jitter: number, random: () => number = Math.random): number {
   const spread = intervalMs * Math.min(Math.max(jitter, 0), 1);
@@ -167,7 +173,10 @@ export function createDaemon(
   };
 
   const scheduler = new QueueScheduler<DaemonItem>(
-    new UpdateQueue({ maxConcurrent: options.maxConcurrent }),
+    new UpdateQueue({
+      maxConcurrent: options.maxConcurrent,
+      ...(options.maxConcurrentPerNamespace ? { perNamespace: options.maxConcurrentPerNamespace } : {}),
+    }),
     {
       run,
       clock: deps.clock,
@@ -395,13 +404,14 @@ export function createDaemon(
 
   async function leaderWork(signal: AbortSignal): Promise<void> {
     let nextFull = 0;
+    let leaseHeldElsewhere = false;
     while (!signal.aborted && !(options.once && result.cycles > 0)) {
       if (!isLeader()) {
         await sleepOrWake(1_000, signal);
         continue;
       }
       try {
-        await settleInterrupted(signal, !reconciled);
+        leaseHeldElsewhere = await settleInterrupted(signal, !reconciled);
         if (!reconciled) await restoreQueue();
         reconciled = true;
       } catch (error) {
@@ -426,7 +436,11 @@ export function createDaemon(
         log.error({ err: error }, `check failed: ${errorMessage(error)}`);
       }
       if (options.once) break;
-      const waitMs = Math.max(0, nextFull - deps.clock.now().getTime());
+      // A record whose asset lease still looks held (its holder died on another host) is tried again soon.
+      const untilFull = Math.max(0, nextFull - deps.clock.now().getTime());
+      const waitMs = leaseHeldElsewhere
+        ? Math.min(untilFull, options.settleRetryMs ?? SETTLE_RETRY_MS)
+        : untilFull;
       if (pendingPushes.length === 0 && !fullCycleWanted) await sleepOrWake(waitMs, signal);
     }
   }
@@ -436,12 +450,12 @@ export function createDaemon(
    * later, before each check, the ones that were skipped because a lease still looked held (a holder on
    * another host is known dead only when its lease expires). The daemon's own running updates are left alone.
    */
-  async function settleInterrupted(signal: AbortSignal, startUp: boolean): Promise<void> {
+  async function settleInterrupted(signal: AbortSignal, startUp: boolean): Promise<boolean> {
     if (!startUp) {
       const open = await deps.journal.listUpdates({ states: [...NON_TERMINAL_STATES] });
       const waiting = (record: UpdateRecord): boolean =>
         scheduler.queue.has(record.id) || (record.state === 'queued' && isQueueEntry(record));
-      if (open.every(waiting)) return;
+      if (open.every(waiting)) return false;
     }
     const entries = await reconcile(deps.workflow, {
       timeoutMs: options.updateTimeoutMs,
@@ -451,6 +465,7 @@ export function createDaemon(
     });
     const settled = entries.filter((entry) => entry.result);
     if (settled.length > 0) log.info({ entries: settled.length }, 'reconciled interrupted updates');
+    return entries.some((entry) => entry.skipped === LEASE_HELD);
   }
 
   /** Sleeps until the deadline, a wake-up (webhook, approval) or the abort. */

@@ -281,6 +281,9 @@ export async function runWatch(ctx: CliContext, run: WatchRun): Promise<ExitCode
       jitter: parseJitter(config.watch.jitter),
       once,
       maxConcurrent: config.orchestrator.maxConcurrent,
+      ...(config.orchestrator.maxConcurrentPerNamespace
+        ? { maxConcurrentPerNamespace: config.orchestrator.maxConcurrentPerNamespace }
+        : {}),
       updateTimeoutMs: parseDuration(config.rollback.timeout),
       approvalTimeoutMs: parseDuration(config.watch.approvalTimeout),
     },

@@ -19,6 +19,9 @@ import {
   type WorkflowDeps,
 } from './run-update.js';
 
+/** Why an entry was skipped when a live (or not yet expired) holder has the asset's lease. */
+export const LEASE_HELD = 'another safe-updater process holds the asset';
+
 export interface ReconcileOptions {
   /** Only this asset's records. */
   assetId?: string;
@@ -60,7 +63,7 @@ export async function reconcile(deps: WorkflowDeps, options: ReconcileOptions): 
       continue;
     }
     if (!(await tryTakeAssetLease(leaseOptions, found.assetId))) {
-      entry.skipped = 'another safe-updater process holds the asset';
+      entry.skipped = LEASE_HELD;
       continue;
     }
     try {
