@@ -115,6 +115,16 @@ describe('parseConfig', () => {
     );
   });
 
+  it('checks a policy schedule, accepting durations, @every and cron', () => {
+    expect(problemsOf('policies:\n  p:\n    schedule: "every so often"\n')).toEqual([
+      "su.yaml:3:15: policies.p.schedule: expected '@every 10m', a duration such as 10m, or a cron expression; got \"every so often\"",
+    ]);
+    for (const schedule of ['"@every 10m"', '90s', '"*/15 * * * *"', '"@hourly"']) {
+      const config = parseConfig(`policies:\n  p:\n    schedule: ${schedule}\n`, 'su.yaml', context);
+      expect(config.policies.p?.schedule).toBeDefined();
+    }
+  });
+
   it('explains an asset source that fits none of the forms, and the closest one', () => {
     expect(problemsOf('assets:\n  - id: helm/a/b\n    source: { repo: x }\n')).toEqual([
       'su.yaml:3:13: assets[0].source: expected { helmRepo, chart }, { oci } or { image }; got a mapping with keys repo',

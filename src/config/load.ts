@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Cron } from 'croner';
+import { parsePollSchedule } from '../policy/poll-schedule.js';
 import semver from 'semver';
 import { isMap, isNode, isPair, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
@@ -371,6 +372,16 @@ function checkReferences(config: Config, problems: Problems): void {
         ['policies', name, 'pin'],
         `expected a semver range such as 1.x or ^2.3.0; got ${show(policy.pin)}`,
       );
+    }
+    if (policy.schedule !== undefined) {
+      try {
+        parsePollSchedule(policy.schedule, `policy '${name}'`);
+      } catch {
+        problems.add(
+          ['policies', name, 'schedule'],
+          `expected '@every 10m', a duration such as 10m, or a cron expression; got ${show(policy.schedule)}`,
+        );
+      }
     }
     policy.windows.forEach((window, i) => {
       if (window.timezone !== undefined && !isTimeZone(window.timezone)) {

@@ -136,6 +136,10 @@ export const policySchema = z
       .array(updateWindow)
       .default([])
       .meta({ description: 'Allowed update windows; empty means any time.' }),
+    schedule: z.string().min(1).optional().meta({
+      description:
+        "How often `watch` looks up assets under this policy: '@every 10m', '10m' or a cron expression (UTC); default: watch.interval.",
+    }),
   })
   .meta({ description: 'A named update policy.' });
 

@@ -12,6 +12,7 @@ import type { ScanReport } from '../scan/scan.js';
 import { openJournal } from '../state/journal.js';
 import type { Journal } from '../state/types.js';
 import { createUpdaters } from '../updaters/index.js';
+import { parsePollSchedule } from '../policy/poll-schedule.js';
 import { createDaemon, jittered, runDaemon, type DaemonDeps, type DaemonOptions } from './daemon.js';
 import { onceExitCode } from './from-config.js';
 
@@ -360,5 +361,46 @@ describe('the queue lives in the journal', () => {
     expect(await journal.getUpdate(left.id)).toMatchObject({ state: 'succeeded' });
     // Settled by the retry, not by a second check (the interval is an hour).
     expect(await cycles()).toBe(1);
+  });
+
+  it('looks up an asset with a poll schedule of its own on that schedule, the rest at the interval', async () => {
+    const { deps, journal } = await harness();
+    const fast = testAsset('1.0.0', { id: 'helm/demo/fast', name: 'fast' });
+    const slow = testAsset('1.0.0', { id: 'helm/demo/slow', name: 'slow' });
+    const lookedUp: string[][] = [];
+    const scan = async (options: { select?: (asset: Asset) => boolean }): Promise<ScanReport> => {
+      const assets = [fast, slow].filter((asset) => options.select?.(asset) ?? true);
+      lookedUp.push(assets.map((asset) => asset.name));
+      return {
+        startedAt: new Date(),
+        finishedAt: new Date(),
+        problems: [],
+        assets: assets.map((asset) => ({ asset, status: 'up-to-date' as const })),
+      };
+    };
+    const controller = new AbortController();
+    const daemon = createDaemon(
+      {
+        ...deps,
+        clock: systemClock,
+        scan,
+        pollScheduleOf: (asset) =>
+          asset.name === 'fast' ? parsePollSchedule('@every 1s', 'test') : undefined,
+      },
+      { ...OPTIONS, once: false, intervalMs: 3_600_000, jitter: 0 },
+    );
+    const running = daemon.run(controller.signal);
+    const triggers = async () =>
+      (await journal.auditEvents({ limit: 100 }))
+        .filter((e) => e.type === 'daemon.cycle')
+        .map((e) => e.data.trigger as string);
+    while ((await triggers()).filter((t) => t === 'schedule').length < 2) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    controller.abort(new Error('SIGTERM'));
+    await running;
+    expect(lookedUp[0]).toEqual(['fast', 'slow']);
+    expect(lookedUp.slice(1, 3)).toEqual([['fast'], ['fast']]);
+    expect((await triggers()).sort().slice(0, 3)).toEqual(['schedule', 'schedule', 'start']);
   });
 });

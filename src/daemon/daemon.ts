@@ -32,6 +32,7 @@ import type { ImagePushed } from '../server/registry-events.js';
 import { recordFinishedUpdate, type DaemonMetrics } from '../server/metrics.js';
 import type { ScanReport } from '../scan/scan.js';
 import type { Journal, UpdateRecord } from '../state/types.js';
+import type { PollSchedule } from '../policy/poll-schedule.js';
 import { itemFromRecord, queueFacts, sameTarget, type DaemonItem } from './queue-store.js';
 
 export type { DaemonItem } from './queue-store.js';
@@ -47,6 +48,11 @@ export interface DaemonDeps {
   priorityOf?: (asset: Asset, decision: Decision) => number;
   /** Asset ids an asset depends on (Docker's depends-on label, safe-updater.io/depends-on), among `known`. */
   dependsOn?: (asset: Asset, known: readonly Asset[]) => string[];
+  /**
+   * The asset's own poll schedule (keel.sh/pollSchedule, safe-updater.io/poll-schedule, its policy's
+   * `schedule`); absent or undefined: it is looked up at every interval. A throw is logged, the interval used.
+   */
+  pollScheduleOf?: (asset: Asset) => PollSchedule | undefined;
   /** Null when the asset may start an update now, otherwise why not (its policy's windows). */
   windowGate?: (asset: Asset, now: Date) => string | null;
   /** Which assets a registry push concerns (server/registry-events.ts assetsForPush). */
@@ -77,7 +83,7 @@ export interface DaemonOptions {
 }
 
 export interface CycleSummary {
-  trigger: 'start' | 'interval' | 'webhook';
+  trigger: 'start' | 'interval' | 'webhook' | 'schedule';
   assets: number;
   problems: number;
   lookupFailures: number;
@@ -128,6 +134,41 @@ export function createDaemon(
   const result: DaemonResult = { cycles: 0, results: [], unsettled: [] };
   const stop = new AbortController();
   let knownAssets: Asset[] = [];
+  /** When each asset with a poll schedule of its own is due again (epoch ms). */
+  const dueAt = new Map<string, number>();
+  const scheduleWarnings = new Set<string>();
+
+  function scheduleOf(asset: Asset): PollSchedule | undefined {
+    try {
+      return deps.pollScheduleOf?.(asset);
+    } catch (error) {
+      if (!scheduleWarnings.has(asset.id)) {
+        scheduleWarnings.add(asset.id);
+        log.warn({ assetId: asset.id }, `${errorMessage(error)}; looked up at every interval instead`);
+      }
+      return undefined;
+    }
+  }
+
+  /** After a look-up of these assets: when each with a schedule of its own is due again (with jitter). */
+  function planNextLookups(assets: readonly Asset[]): void {
+    const now = deps.clock.now();
+    for (const asset of assets) {
+      const schedule = scheduleOf(asset);
+      if (!schedule) {
+        dueAt.delete(asset.id);
+        continue;
+      }
+      const gap = Math.max(0, schedule.next(now).getTime() - now.getTime());
+      dueAt.set(asset.id, now.getTime() + jittered(gap, options.jitter));
+    }
+  }
+
+  /** In a regular check: assets without a schedule of their own, and those whose schedule is due. */
+  function dueNow(asset: Asset): boolean {
+    const due = dueAt.get(asset.id);
+    return due === undefined || due <= deps.clock.now().getTime();
+  }
   /** Registry pushes not yet checked; their check matches them against a fresh discovery. */
   const pendingPushes: ImagePushed[] = [];
   let fullCycleWanted = true;
@@ -304,8 +345,15 @@ export function createDaemon(
 
   async function cycle(trigger: CycleSummary['trigger'], select?: (asset: Asset) => boolean): Promise<void> {
     await expireApprovals();
-    const report = await deps.scan({ signal: stop.signal, ...(select ? { select } : {}) });
-    if (!select) knownAssets = report.assets.map((evaluation) => evaluation.asset);
+    const regular = trigger === 'start' || trigger === 'interval';
+    const report = await deps.scan({ signal: stop.signal, select: select ?? dueNow });
+    const seen = report.assets.map((evaluation) => evaluation.asset);
+    planNextLookups(seen);
+    if (regular) {
+      // Assets left out because their own schedule is not due stay known (for webhooks, dependencies).
+      const ids = new Set(seen.map((asset) => asset.id));
+      knownAssets = [...seen, ...knownAssets.filter((asset) => !ids.has(asset.id) && dueAt.has(asset.id))];
+    }
     const summary: CycleSummary = {
       trigger,
       assets: report.assets.length,
@@ -430,6 +478,8 @@ export function createDaemon(
           const pushes = pendingPushes.splice(0);
           const concerns = deps.assetsForPush ?? (() => []);
           await cycle('webhook', (asset) => pushes.some((push) => concerns(push, [asset]).length > 0));
+        } else if ([...dueAt.values()].some((due) => due <= now)) {
+          await cycle('schedule', (asset) => dueAt.has(asset.id) && dueNow(asset));
         }
       } catch (error) {
         if (signal.aborted) break;
@@ -437,7 +487,7 @@ export function createDaemon(
       }
       if (options.once) break;
       // A record whose asset lease still looks held (its holder died on another host) is tried again soon.
-      const untilFull = Math.max(0, nextFull - deps.clock.now().getTime());
+      const untilFull = Math.max(0, Math.min(nextFull, ...dueAt.values()) - deps.clock.now().getTime());
       const waitMs = leaseHeldElsewhere
         ? Math.min(untilFull, options.settleRetryMs ?? SETTLE_RETRY_MS)
         : untilFull;

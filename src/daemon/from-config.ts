@@ -28,6 +28,7 @@ import {
 } from '../orchestrator/dependencies.js';
 import { outcomeError } from '../orchestrator/run-update.js';
 import { policyForAsset } from '../policy/annotations.js';
+import { annotatedPollSchedule } from '../policy/poll-schedule.js';
 import type { PolicyBook } from '../policy/policies.js';
 import { startServer, type ListeningServer, type ServerDeps } from '../server/app.js';
 import { createMetrics, type DaemonMetrics } from '../server/metrics.js';
@@ -252,6 +253,8 @@ export async function runWatch(ctx: CliContext, run: WatchRun): Promise<ExitCode
         return [...new Set([...docker, ...annotatedDependencies(asset, known)])];
       },
       windowGate: windowGate(evaluation.policies),
+      pollScheduleOf: (asset) =>
+        annotatedPollSchedule(asset) ?? policyForAsset(asset, evaluation.policies).schedule,
       assetsForPush,
       metrics,
       ...(once

@@ -12,6 +12,7 @@ import { parseDuration } from '../config/duration.js';
 import { closest } from '../config/load.js';
 import { compilePin, type TagFilter } from '../versioning/candidates.js';
 import type { ParsedTag } from '../versioning/tag.js';
+import { parsePollSchedule, type PollSchedule } from './poll-schedule.js';
 
 export interface PolicySpec {
   allow: UpdateType[];
@@ -23,6 +24,8 @@ export interface PolicySpec {
   minAge?: string;
   prerelease?: boolean;
   windows?: { cron: string; timezone?: string }[];
+  /** How often assets under this policy are looked up (poll-schedule.ts); default: the daemon's interval. */
+  schedule?: string;
 }
 
 const EVERY: UpdateType[] = ['major', 'minor', 'patch', 'prerelease', 'digest'];
@@ -50,6 +53,7 @@ export interface CompiledPolicy {
   pin?: { text: string; accepts: (tag: ParsedTag) => boolean };
   minAgeMs?: number;
   windows: UpdateWindow[];
+  schedule?: PollSchedule;
 }
 
 function compileRegex(pattern: string, where: string): RegExp {
@@ -102,6 +106,7 @@ export function compilePolicy(name: string, spec: PolicySpec): CompiledPolicy {
     ...(spec.pin === undefined ? {} : { pin: { text: spec.pin, accepts: compilePin(spec.pin, where) } }),
     ...(minAgeMs === undefined ? {} : { minAgeMs }),
     windows: (spec.windows ?? []).map((w) => compileWindow(w, where)),
+    ...(spec.schedule === undefined ? {} : { schedule: parsePollSchedule(spec.schedule, where) }),
   };
 }
 
