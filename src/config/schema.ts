@@ -5,6 +5,7 @@
  * The JSON Schema in schema/safe-updater.schema.json is generated from this file (npm run schema:generate).
  */
 import { z } from 'zod';
+import { NOTIFICATION_EVENTS } from '../notify/notifier.js';
 import { DURATION_PATTERN } from './duration.js';
 
 export const DEFAULT_STATE_URL = 'sqlite://.safe-updater/state.db';
@@ -283,9 +284,13 @@ const notification = z
       description: 'Webhook URL, or a shoutrrr URL: slack://, discord://, teams://, generic+https://',
     }),
     events: z
-      .array(z.string())
+      .array(z.enum(NOTIFICATION_EVENTS))
       .default([])
       .meta({ description: 'Event types to send (e.g. update.rolled-back); empty means all.' }),
+    level: z.enum(['info', 'warning', 'error']).default('info').meta({
+      description:
+        'The quietest events sent: info (all), warning (failed, rolled back, needs approval), error (rollback failed, loop detected).',
+    }),
     headers: z.record(z.string(), z.string()).optional(),
   })
   .transform((entry, ctx) => {

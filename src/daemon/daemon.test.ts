@@ -142,6 +142,39 @@ describe('the daemon, one round at a time', () => {
     expect(result.results[0]?.record?.requestedBy).toBe(`daemon (approval ${pending?.id ?? ''})`);
   });
 
+  it('notifies a needed approval once, and an available version it may not apply once', async () => {
+    const { once, deps, journal, setVerdict } = await harness();
+    const sent: [string, Record<string, unknown>][] = [];
+    const workflow = {
+      ...deps.workflow,
+      notifier: {
+        notify: async (event: string, payload: Record<string, unknown>) => void sent.push([event, payload]),
+      },
+    };
+    setVerdict('needs-approval');
+    await once({ workflow });
+    await once({ workflow });
+    const [approval] = await journal.listApprovals({ state: 'pending' });
+    expect(sent).toEqual([
+      [
+        'update.needs-approval',
+        expect.objectContaining({
+          assetId: 'helm/demo/web',
+          from: '1.0.0',
+          to: '1.1.0',
+          approvalId: approval?.id,
+        }),
+      ],
+    ]);
+    sent.length = 0;
+    setVerdict('blocked');
+    const daemon = createDaemon({ ...deps, workflow }, OPTIONS);
+    await daemon.run(new AbortController().signal);
+    expect(sent).toEqual([
+      ['update.available', expect.objectContaining({ assetId: 'helm/demo/web', from: '1.0.0', to: '1.1.0' })],
+    ]);
+  });
+
   it('starts nothing while the window is closed; one round reports what the window held back', async () => {
     const { once, updater, journal } = await harness();
     const result = await once({ windowGate: () => 'outside the update windows' });

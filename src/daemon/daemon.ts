@@ -17,6 +17,7 @@ import type { Logger } from '../core/logger.js';
 import type { Asset, Decision } from '../core/model.js';
 import { describeVersion } from '../core/model.js';
 import type { Deliverer } from '../notify/deliver.js';
+import type { NotificationEvent } from '../notify/notifier.js';
 import { QueueScheduler, UpdateQueue, type SettledItem } from '../orchestrator/queue.js';
 import type { LeaderElector } from '../orchestrator/leader.js';
 import { LEASE_HELD, reconcile } from '../orchestrator/reconcile.js';
@@ -272,6 +273,27 @@ export function createDaemon(
     }
   }
 
+  async function notify(event: NotificationEvent, payload: Record<string, unknown>): Promise<void> {
+    await deps.workflow.notifier.notify(event, payload).catch((error: unknown) => {
+      log.warn({ err: error, event }, `could not queue a notification: ${errorMessage(error)}`);
+    });
+  }
+
+  /** Versions this process has announced as available (monitor-only or blocked): told once, not each check. */
+  const announced = new Set<string>();
+  async function announceAvailable(asset: Asset, decision: Decision): Promise<void> {
+    const key = `${asset.id}@${describeVersion(decision.candidate.target)}`;
+    if (announced.has(key)) return;
+    announced.add(key);
+    await notify('update.available', {
+      assetId: asset.id,
+      from: describeVersion(asset.current),
+      to: describeVersion(decision.candidate.target),
+      updateType: decision.candidate.updateType,
+      reason: asset.monitorOnly ? 'monitor-only' : decision.reasons.join('; '),
+    });
+  }
+
   /**
    * Writes the update to the journal as a queued record, then queues it. An asset has at most one: a
    * queued one for the same target is kept, one for an older target is cancelled in favour of the new.
@@ -372,9 +394,11 @@ export function createDaemon(
         if (evaluation.status === 'lookup-failed') {
           log.warn({ assetId: asset.id }, `${asset.id}: lookup failed: ${evaluation.problem ?? ''}`);
         }
-        if (!decision || evaluation.status !== 'update-available' || asset.monitorOnly) continue;
+        if (!decision || evaluation.status !== 'update-available') continue;
         const version = decision.candidate.target.version;
-        if (decision.verdict === 'auto') {
+        if (asset.monitorOnly || decision.verdict === 'blocked') {
+          await announceAvailable(asset, decision);
+        } else if (decision.verdict === 'auto') {
           if (await enqueue(batch, asset, decision)) summary.enqueued.push(asset.id);
         } else if (decision.verdict === 'needs-approval') {
           const approvals = await deps.journal.listApprovals({ assetId: asset.id });
@@ -399,6 +423,14 @@ export function createDaemon(
               deadline: new Date(now.getTime() + options.approvalTimeoutMs),
             });
             summary.approvalsRequested.push(asset.id);
+            await notify('update.needs-approval', {
+              assetId: asset.id,
+              from: describeVersion(asset.current),
+              to: version,
+              approvalId: approval.id,
+              deadline: approval.deadline?.toISOString() ?? null,
+              reason: decision.reasons.join('; '),
+            });
             log.info(
               { assetId: asset.id, approvalId: approval.id, to: version },
               `${asset.id} → ${version} needs approval (${approval.id})`,

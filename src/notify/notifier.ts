@@ -9,6 +9,8 @@ import { redact } from '../core/redact.js';
 
 /** The events the workflow emits; channels subscribe by name. */
 export const NOTIFICATION_EVENTS = [
+  'update.available',
+  'update.needs-approval',
   'update.started',
   'update.succeeded',
   'update.failed',
@@ -19,11 +21,36 @@ export const NOTIFICATION_EVENTS = [
 ] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
+export const NOTIFICATION_LEVELS = ['info', 'warning', 'error'] as const;
+export type NotificationLevel = (typeof NOTIFICATION_LEVELS)[number];
+
+/** How loud each event is; a channel's `level` is the quietest it wants. */
+export const EVENT_LEVELS: Readonly<Record<NotificationEvent, NotificationLevel>> = {
+  'update.available': 'info',
+  'update.started': 'info',
+  'update.succeeded': 'info',
+  'update.needs-approval': 'warning',
+  'update.failed': 'warning',
+  'update.rolled-back': 'warning',
+  'update.manual-rollback': 'warning',
+  'update.rollback-failed': 'error',
+  'update.loop-detected': 'error',
+};
+
+/** True when a channel with these filters wants this event. */
+export function wants(channel: NotificationChannel, event: NotificationEvent): boolean {
+  if (channel.events && channel.events.length > 0 && !channel.events.includes(event)) return false;
+  const least = NOTIFICATION_LEVELS.indexOf(channel.level ?? 'info');
+  return NOTIFICATION_LEVELS.indexOf(EVENT_LEVELS[event]) >= least;
+}
+
 export interface NotificationChannel {
   /** slack, discord, teams, webhook … */
   type: string;
   /** Events to send; every event when absent or empty. */
   events?: readonly string[];
+  /** The quietest level sent (info: everything; warning: failures and approvals; error: a person must act). */
+  level?: NotificationLevel;
 }
 
 export interface Notifier {
@@ -46,7 +73,7 @@ export function createOutboxNotifier(options: OutboxNotifierOptions): Notifier {
     async notify(event, payload) {
       const safe = redact(payload);
       for (const [index, channel] of options.channels.entries()) {
-        if (channel.events && channel.events.length > 0 && !channel.events.includes(event)) continue;
+        if (!wants(channel, event)) continue;
         await options.journal.enqueueNotification(
           channelName(channel, index),
           event,
