@@ -11,7 +11,7 @@ import { DockerClient } from '../docker/client.js';
 import { HelmClient, type ChartAccess, type ChartLocation } from '../helm/helm-client.js';
 import { createKubeClients, type KubeClients } from '../kubernetes/client.js';
 import { Workloads } from '../kubernetes/workloads.js';
-import { createHealthChecker, type HealthChecker } from '../health/checker.js';
+import { createHealthChecker, type HealthChecker, type HealthCheckerOptions } from '../health/checker.js';
 import type { CommandExecutor } from '../health/checks/exec.js';
 import { createKubernetesExecutor } from '../health/checks/kubernetes-executor.js';
 import { createVerifier } from '../health/verifier.js';
@@ -64,7 +64,12 @@ export interface Pipeline {
   workflow(): WorkflowDeps;
 }
 
-export async function openPipeline(ctx: CliContext): Promise<Pipeline> {
+/** Observers the daemon hangs its metrics on. */
+export interface PipelineObservers {
+  healthCheck?: HealthCheckerOptions['onChecked'];
+}
+
+export async function openPipeline(ctx: CliContext, observers: PipelineObservers = {}): Promise<Pipeline> {
   const { config } = await ctx.config();
   const journal = await ctx.journal();
   const clock = ctx.clock;
@@ -154,7 +159,11 @@ export async function openPipeline(ctx: CliContext): Promise<Pipeline> {
       return updaters;
     },
     checker() {
-      checker ??= createHealthChecker({ clock, executor });
+      checker ??= createHealthChecker({
+        clock,
+        executor,
+        ...(observers.healthCheck ? { onChecked: observers.healthCheck } : {}),
+      });
       return checker;
     },
     workflow() {

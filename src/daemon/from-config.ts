@@ -220,10 +220,15 @@ async function listen(
 export async function runWatch(ctx: CliContext, run: WatchRun): Promise<ExitCode> {
   // A bad address is a usage problem: said before anything is opened.
   const address = run.listen === undefined ? undefined : parseListen(run.listen);
-  const pipeline: Pipeline = await openPipeline(ctx);
+  const metrics = createMetrics({ processMetrics: true });
+  const pipeline: Pipeline = await openPipeline(ctx, {
+    healthCheck: (report, seconds) =>
+      metrics.observeHealthCheck(report.type, report.ok ? 'passed' : 'failed', seconds),
+  });
   const { config, journal } = pipeline;
   const evaluation = await pipeline.evaluation();
-  const metrics = createMetrics({ processMetrics: true });
+  const onRegistryResponse = (host: string, status: number | 'error'): void =>
+    metrics.countRegistryRequest(host, String(status));
   const once = run.once === true;
   const daemon = createDaemon(
     {
@@ -232,7 +237,7 @@ export async function runWatch(ctx: CliContext, run: WatchRun): Promise<ExitCode
       logger: ctx.logger,
       workflow: pipeline.workflow(),
       scan: async ({ signal, select }) => {
-        const deps = await pipeline.scan();
+        const deps = await pipeline.scan({ onRegistryResponse });
         const base = deps.select;
         return runScan({
           ...deps,

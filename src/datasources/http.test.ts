@@ -40,6 +40,26 @@ const reset = Object.assign(new TypeError('fetch failed'), {
 });
 
 describe('httpRequest', () => {
+  it('tells the observer every answer and every attempt that got none', async () => {
+    const { clock } = recordingClock();
+    const script = scripted([new Response('', { status: 503 }), reset, new Response('ok', { status: 200 })]);
+    const seen: [string, number | 'error'][] = [];
+    await httpRequest(
+      'r:5000',
+      'http://r/v2/',
+      {},
+      {
+        ...options(script.fetch, clock),
+        onResponse: (host, status) => seen.push([host, status]),
+      },
+    );
+    expect(seen).toEqual([
+      ['r:5000', 503],
+      ['r:5000', 'error'],
+      ['r:5000', 200],
+    ]);
+  });
+
   it('retries 503 and a reset, then answers', async () => {
     const { clock, sleeps } = recordingClock();
     const script = scripted([new Response('', { status: 503 }), reset, new Response('ok', { status: 200 })]);

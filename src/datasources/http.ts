@@ -21,6 +21,8 @@ export interface HttpOptions {
   fetch: typeof fetch;
   /** Called once per request sent (for request counting in benchmarks and tests). */
   onRequest?: (method: string, url: string) => void;
+  /** Called once per attempt with the answer's status, or 'error' when none came (the daemon's metrics). */
+  onResponse?: (host: string, status: number | 'error') => void;
 }
 
 export const defaultHttpOptions: HttpOptions = {
@@ -98,6 +100,7 @@ export async function httpRequest(
         redirect: 'follow',
       });
       const body = method === 'HEAD' ? '' : await response.text();
+      options.onResponse?.(host, response.status);
       if (!RETRY_STATUS.has(response.status)) {
         return {
           status: response.status,
@@ -121,6 +124,7 @@ export async function httpRequest(
     } catch (error) {
       if (error instanceof ExternalHostError) throw error;
       if (signal?.aborted) throw signal.reason;
+      options.onResponse?.(host, 'error');
       lastFailure = describeFailure(error);
     }
     if (attempt >= options.retries) {

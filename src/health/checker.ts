@@ -27,6 +27,8 @@ export interface HealthCheckerOptions {
   ca?: string | Buffer;
   random?: () => number;
   defaults?: { timeoutMs?: number; retries?: number; intervalMs?: number };
+  /** Told about each finished check with its wall-clock duration (the daemon's latency histogram). */
+  onChecked?: (report: CheckReport, seconds: number) => void;
 }
 
 export interface RunChecksOptions {
@@ -90,6 +92,7 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
     asset: Asset,
     runOptions: RunChecksOptions = {},
   ): Promise<CheckReport> => {
+    const started = performance.now();
     const timeoutMs = spec.timeoutMs ?? options.defaults?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const intervalMs = spec.intervalMs ?? options.defaults?.intervalMs ?? DEFAULT_INTERVAL_MS;
     const { outcome, attempts } = await retryCheck(
@@ -104,7 +107,7 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
         deadline: runOptions.deadline,
       },
     );
-    return {
+    const report: CheckReport = {
       name: spec.name,
       type: spec.type,
       ok: outcome.ok,
@@ -112,6 +115,8 @@ export function createHealthChecker(options: HealthCheckerOptions): HealthChecke
       message: outcome.message,
       attempts,
     };
+    options.onChecked?.(report, (performance.now() - started) / 1000);
+    return report;
   };
 
   return {

@@ -72,9 +72,10 @@ export function datasourcesFromConfig(
   config: Config,
   env: NodeJS.ProcessEnv,
   credentials?: CredentialStore,
+  onResponse?: (host: string, status: number | 'error') => void,
 ): DatasourceMap {
   return createDatasources(
-    credentialDeps(config, env),
+    { ...credentialDeps(config, env), ...(onResponse ? { http: { onResponse } } : {}) },
     credentials ?? credentialStoreFromConfig(config, env),
   );
 }
@@ -126,16 +127,19 @@ export interface ScanSelection {
   kinds?: readonly AssetKind[];
   namespace?: string;
   assetId?: string;
+  /** Observer of every registry and chart-repository answer (the daemon's metrics). */
+  onRegistryResponse?: (host: string, status: number | 'error') => void;
 }
 
 /** What version lookups and decisions need, from the configuration (no discovery). */
 export async function evaluationDependencies(
   ctx: CliContext,
   credentials?: CredentialStore,
+  onRegistryResponse?: (host: string, status: number | 'error') => void,
 ): Promise<EvaluationDeps & { journal: Journal }> {
   const { config } = await ctx.config();
   return {
-    datasources: datasourcesFromConfig(config, ctx.io.env, credentials),
+    datasources: datasourcesFromConfig(config, ctx.io.env, credentials, onRegistryResponse),
     policies: new PolicyBook(config.policies, config.defaultPolicy),
     journal: await ctx.journal(),
     clock: ctx.clock,
@@ -198,7 +202,7 @@ export async function scanDependencies(ctx: CliContext, selection: ScanSelection
   });
   const credentials = credentialStoreFromConfig(config, ctx.io.env);
   return {
-    ...(await evaluationDependencies(ctx, credentials)),
+    ...(await evaluationDependencies(ctx, credentials, selection.onRegistryResponse)),
     sources,
     prepare: (found) => readPullSecrets(kubeClients, found, credentials),
     concurrency: 16,

@@ -9,6 +9,7 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openJournal } from '../../src/state/journal.js';
+import { loadEnvironment } from '../support/env.js';
 import {
   clients,
   createNamespace,
@@ -64,10 +65,14 @@ describe('watch: the daemon against the kwok cluster', () => {
       namespace: ns,
       name: 'app',
       image: demoImage('1.0.0'),
-      annotations: { 'safe-updater.io/policy': 'minor' },
+      annotations: { 'safe-updater.io/policy': 'minor', 'safe-updater.io/health-check': 'registry-port' },
     });
     await waitForDeployment(ns, 'app', '1.0.0');
-    ws = createDaemonWorkspace([ns]);
+    // A check that passes (the registry's port), so the health-check latency histogram has a sample.
+    const [host, port] = loadEnvironment().registries.anonymous.host.split(':');
+    ws = createDaemonWorkspace([ns], {
+      healthChecks: { 'registry-port': { type: 'tcp', host, port: Number(port) } },
+    });
     daemon = ws.start(['watch', '--interval', '1h', '--listen', '127.0.0.1:0']);
     url = await daemon.url();
   });
@@ -99,7 +104,8 @@ describe('watch: the daemon against the kwok cluster', () => {
 
     const metrics = await fetch(`${url}/metrics`);
     expect(metrics.status).toBe(200);
-    const families = parsePrometheusTextFormat(await metrics.text());
+    const text = await metrics.text();
+    const families = parsePrometheusTextFormat(text);
     const byName = new Map(families.map((family) => [family.name, family]));
     expect(byName.get('safe_updater_leader')?.metrics[0]?.value).toBe('1');
     const updates = byName.get('safe_updater_updates_total');
@@ -107,6 +113,17 @@ describe('watch: the daemon against the kwok cluster', () => {
       expect.objectContaining({ labels: { kind: 'kubernetes', result: 'succeeded' } }),
     );
     expect(byName.has('safe_updater_process_resident_memory_bytes')).toBe(true);
+    // Registry answers by host and status, and the latency of the configured check.
+    const registry = loadEnvironment().registries.anonymous.host;
+    expect(byName.get('safe_updater_registry_requests_total')?.metrics).toContainEqual(
+      expect.objectContaining({ labels: { registry, status: '200' } }),
+    );
+    // The parser keeps a histogram's buckets but not its labels: the labels are read from the text.
+    const histogram = byName.get('safe_updater_health_check_duration_seconds')?.metrics[0];
+    expect(Number(histogram?.buckets?.['+Inf'])).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(
+      /^safe_updater_health_check_duration_seconds_count\{type="tcp",result="passed"\} [1-9]/m,
+    );
 
     expect((await getJson(`${url}/api/v1/assets`)).status).toBe(401);
     expect((await getJson(`${url}/api/v1/assets`, 'not-the-token')).status).toBe(401);
