@@ -117,7 +117,7 @@ describe('parseConfig', () => {
 
   it('checks a policy schedule, accepting durations, @every and cron', () => {
     expect(problemsOf('policies:\n  p:\n    schedule: "every so often"\n')).toEqual([
-      "su.yaml:3:15: policies.p.schedule: expected '@every 10m', a duration such as 10m, or a cron expression; got \"every so often\"",
+      'su.yaml:3:15: policies.p.schedule: expected \'@every 10m\', a duration such as 10m, or a cron expression; got "every so often"',
     ]);
     for (const schedule of ['"@every 10m"', '90s', '"*/15 * * * *"', '"@hourly"']) {
       const config = parseConfig(`policies:\n  p:\n    schedule: ${schedule}\n`, 'su.yaml', context);
