@@ -17,6 +17,7 @@ import { register as registerReject } from './commands/reject.js';
 import { register as registerPause } from './commands/pause.js';
 import { register as registerResume } from './commands/resume.js';
 import { register as registerCancel } from './commands/cancel.js';
+import { register as registerQueue } from './commands/queue.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerInit } from './commands/init.js';
 import { EXIT_CODES_HELP } from './help.js';
@@ -37,6 +38,7 @@ const COMMANDS: readonly ((program: Command, ctx: CliContext) => void)[] = [
   registerReject,
   registerPause,
   registerResume,
+  registerQueue,
   registerCancel,
   registerServe,
   registerInit,

@@ -85,3 +85,52 @@ export function itemFromRecord(
     ...(typeof facts.approvalId === 'string' ? { approvalId: facts.approvalId } : {}),
   };
 }
+
+/** One line of `safe-updater queue`: a journal record that has not finished, in the order the daemon takes it. */
+export interface QueueListing {
+  id: string;
+  assetId: string;
+  state: UpdateRecord['state'];
+  from: string;
+  to: string;
+  priority: number | null;
+  dependsOn: string[];
+  queuedAt: Date;
+  requestedBy: string;
+  /** The asset is paused: its queued update waits for `resume`. */
+  paused: boolean;
+}
+
+const PRIORITY_NAMES: Record<number, string> = { 3: 'security', 2: 'bugfix', 1: 'feature' };
+
+export function priorityName(priority: number | null): string {
+  return priority === null ? '-' : (PRIORITY_NAMES[priority] ?? String(priority));
+}
+
+/** The queue as the journal holds it: running updates first, then queued ones by priority and age. */
+export function listQueue(
+  records: readonly UpdateRecord[],
+  pausedAssets: ReadonlySet<string>,
+): { running: QueueListing[]; queued: QueueListing[] } {
+  const listing = (record: UpdateRecord): QueueListing => {
+    const facts = isQueueEntry(record) ? (record.facts[QUEUE_FACTS_KEY] as Partial<QueueEntryFacts>) : {};
+    return {
+      id: record.id,
+      assetId: record.assetId,
+      state: record.state,
+      from: record.fromVersion,
+      to: record.toVersion,
+      priority: typeof facts.priority === 'number' ? facts.priority : null,
+      dependsOn: isStringArray(facts.dependsOn) ? facts.dependsOn : [],
+      queuedAt: record.createdAt,
+      requestedBy: record.requestedBy,
+      paused: pausedAssets.has(record.assetId),
+    };
+  };
+  const queued = records
+    .filter((record) => record.state === 'queued')
+    .map(listing)
+    .sort((a, b) => (b.priority ?? 0) - (a.priority ?? 0) || a.queuedAt.getTime() - b.queuedAt.getTime());
+  const running = records.filter((record) => record.state !== 'queued').map(listing);
+  return { running, queued };
+}

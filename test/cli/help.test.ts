@@ -17,6 +17,7 @@ const COMMANDS = [
   'reject',
   'pause',
   'resume',
+  'queue',
   'cancel',
   'serve',
   'init',

@@ -176,6 +176,62 @@ describe('cancel', () => {
   });
 });
 
+describe('queue', () => {
+  it('lists running updates, then queued ones by priority and age, marking paused assets', async () => {
+    await withJournal(async (journal) => {
+      const queued = (assetId: string, priority: number) =>
+        journal.createUpdate({
+          assetId,
+          assetKind: assetId.startsWith('helm') ? 'helm' : 'docker',
+          fromVersion: '1.0.0',
+          toVersion: '1.1.0',
+          origin: 'daemon',
+          requestedBy: 'daemon',
+          facts: {
+            queue: { priority, namespace: 'default', dependsOn: priority === 1 ? ['docker/local/db'] : [] },
+          },
+        });
+      await queued('helm/default/web', 1);
+      await queued('docker/local/api', 3);
+      const running = await queued('docker/local/db', 2);
+      await journal.transition(running.id, 'queued', 'validating');
+      await journal.upsertAssets(
+        [
+          {
+            id: 'helm/default/web',
+            kind: 'helm',
+            name: 'web',
+            namespace: 'default',
+            current: { version: '1.0.0' },
+            labels: {},
+            annotations: {},
+            policy: 'minor',
+            healthChecks: [],
+          },
+        ],
+        new Date(),
+      );
+      await journal.setPaused('helm/default/web', true, 'hold', 'cli:tester');
+    });
+    const json = await runInProcess(['--state', state, '-o', 'json', 'queue'], cwd);
+    expect(json.code, json.stderr).toBe(0);
+    const listed = JSON.parse(json.stdout) as {
+      running: { assetId: string; state: string }[];
+      queued: { assetId: string; priority: number; paused: boolean; dependsOn: string[] }[];
+    };
+    expect(listed.running.map((e) => [e.assetId, e.state])).toEqual([['docker/local/db', 'validating']]);
+    expect(listed.queued.map((e) => [e.assetId, e.priority, e.paused])).toEqual([
+      ['docker/local/api', 3, false],
+      ['helm/default/web', 1, true],
+    ]);
+    const text = await runInProcess(['--state', state, 'queue'], cwd);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/docker\/local\/api .*queued +security/);
+    expect(text.stdout).toMatch(/helm\/default\/web .*queued \(asset paused\) +feature +docker\/local\/db/);
+    expect(text.stdout).toMatch(/1 running, 2 queued/);
+  });
+});
+
 describe('init', () => {
   it('writes the starter configuration, which loads without problems, and refuses to overwrite it', async () => {
     const first = await runInProcess(['--config', 'conf/su.yaml', 'init'], cwd);
