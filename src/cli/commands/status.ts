@@ -79,8 +79,10 @@ export function register(program: Command, ctx: CliContext): void {
           import('../../scan/scan.js'),
           import('../../scan/report.js'),
         ]);
-      const deps = await evaluationDependencies(ctx);
-      const rows = (await deps.journal.listAssets()).filter(
+      // --no-lookup reads the journal only: no registry clients, no Kubernetes client to load.
+      const deps = options.lookup ? await evaluationDependencies(ctx) : undefined;
+      const journal = deps?.journal ?? (await ctx.journal());
+      const rows = (await journal.listAssets()).filter(
         (row) =>
           (!assetId || row.id === assetId) &&
           (!options.kind || options.kind.includes(row.kind)) &&
@@ -91,12 +93,12 @@ export function register(program: Command, ctx: CliContext): void {
           hint: 'run `safe-updater scan` first, or check the id',
         });
       }
-      const latest = await deps.journal.latestUpdatePerAsset();
+      const latest = await journal.latestUpdatePerAsset();
       const lines: StatusLine[] = await mapWithConcurrency(rows, 16, async (row) => ({
         row,
         last: latest.get(row.id),
         evaluation:
-          options.lookup && row.snapshot ? await evaluateAsset(row.snapshot as Asset, deps) : undefined,
+          deps && row.snapshot ? await evaluateAsset(row.snapshot as Asset, deps) : undefined,
       }));
       if (options.lookup) {
         const code = scanExitCode({
