@@ -160,6 +160,12 @@ function serverDeps(
           },
           onApprovalDecided: () => control.wake(),
           onUpdateCancelled: (updateId: string) => control.forget(updateId),
+          onUpdateRequested: (images: string[]) => {
+            if (images.length === 0) control.wake();
+            for (const image of images) {
+              control.onImagePushed({ registry: null, repository: image, tag: null, digest: null });
+            }
+          },
         }
       : { isLeader: () => false }),
     ...(control && hasHookSecret

@@ -24,6 +24,7 @@ import type { Approval, Journal } from '../state/types.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { registerApi } from './api.js';
+import { bearerToken, matchesAny } from './auth.js';
 import { registerRegistryHooks, type RegistryHookOptions } from './hooks.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { QueueStatus } from '../orchestrator/queue.js';
@@ -46,6 +47,11 @@ export interface ServerDeps {
   onApprovalDecided?: (approval: Approval) => void;
   /** A queued update was cancelled through the API (the journal is already updated). */
   onUpdateCancelled?: (updateId: string) => void;
+  /**
+   * Watchtower's HTTP API trigger (`/v1/update`, `?image=a,b` to limit it): a check now, of everything or of
+   * the assets using those images. 404 without it (`serve`, which runs no daemon).
+   */
+  onUpdateRequested?: (images: string[]) => void;
   /** The registry webhook receiver; /hooks/registry answers 404 without it. */
   registryHook?: RegistryHookOptions;
   logger?: Logger;
@@ -100,6 +106,30 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
 
   await app.register(async (api) => registerApi(api, { ...deps, clock }), { prefix: '/api/v1' });
+  const onUpdateRequested = deps.onUpdateRequested;
+  if (onUpdateRequested) {
+    // Watchtower users trigger updates with `curl -H "Authorization: Bearer TOKEN" host:8080/v1/update`.
+    app.route({
+      method: ['GET', 'POST'],
+      url: '/v1/update',
+      handler: async (request, reply) => {
+        const token = bearerToken(request.headers.authorization);
+        if (token === undefined || !matchesAny(token, deps.apiTokens)) {
+          return reply
+            .status(401)
+            .header('www-authenticate', 'Bearer realm="safe-updater"')
+            .send({ error: 'a valid bearer token is required' });
+        }
+        const query = request.query as Record<string, string | undefined>;
+        const images = (query.image ?? '')
+          .split(',')
+          .map((image) => image.trim())
+          .filter((image) => image.length > 0);
+        onUpdateRequested(images);
+        return { accepted: true, images };
+      },
+    });
+  }
   if (deps.registryHook) {
     const hook = deps.registryHook;
     await app.register(async (hooks) => registerRegistryHooks(hooks, hook), { prefix: '/hooks' });

@@ -165,6 +165,27 @@ describe('watch: the daemon against the kwok cluster', () => {
     expect(new Date(second.createdAt).getTime() - postedAt).toBeLessThan(60_000);
   });
 
+  it("checks at once on Watchtower's /v1/update trigger, refusing it without the token", async () => {
+    const trigger = (token?: string) =>
+      fetch(`${url}/v1/update`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+    expect((await trigger()).status).toBe(401);
+    await workloads(kube).patch({ kind: 'Deployment', namespace: ns, name: 'app' }, [
+      { op: 'replace', path: '/spec/template/spec/containers/0/image', value: demoImage('1.0.0') },
+    ]);
+    await waitForDeployment(ns, 'app', '1.0.0');
+    const before = (await updatesOf(url, assetId)).length;
+    expect((await trigger(API_TOKEN)).status).toBe(200);
+    const third = await pollUntil(
+      'the triggered update to succeed',
+      async () => {
+        const updates = await updatesOf(url, assetId);
+        return updates.length > before && updates[0]?.state === 'succeeded' ? updates[0] : undefined;
+      },
+      { timeoutMs: 240_000, intervalMs: 1_000 },
+    );
+    expect(third).toMatchObject({ fromVersion: '1.0.0', toVersion: '1.2.0', origin: 'daemon' });
+  });
+
   it('stops on SIGTERM with exit code 0 and releases the leader lease', async () => {
     daemon.child.kill('SIGTERM');
     const exit = await waitForExit(daemon, 120_000);
@@ -173,7 +194,7 @@ describe('watch: the daemon against the kwok cluster', () => {
     try {
       expect(await journal.getLease('leader')).toBeUndefined();
       const updates = await journal.listUpdates({ assetId });
-      expect(updates.map((u) => u.state)).toEqual(['succeeded', 'succeeded']);
+      expect(updates.map((u) => u.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     } finally {
       await journal.close();
     }

@@ -299,6 +299,27 @@ describe('REST API', () => {
     }
   });
 
+  it("takes Watchtower's /v1/update trigger with the API token, for everything or some images", async () => {
+    const requested: string[][] = [];
+    const server = await build({ onUpdateRequested: (images) => requested.push(images) });
+    try {
+      expect((await server.inject({ method: 'GET', url: '/v1/update' })).statusCode).toBe(401);
+      const all = await server.inject({ method: 'GET', url: '/v1/update', headers: auth });
+      expect(all.json()).toEqual({ accepted: true, images: [] });
+      const some = await server.inject({
+        method: 'POST',
+        url: '/v1/update?image=nginx:1.25,%20ghcr.io/acme/api',
+        headers: auth,
+      });
+      expect(some.statusCode).toBe(200);
+      expect(requested).toEqual([[], ['nginx:1.25', 'ghcr.io/acme/api']]);
+    } finally {
+      await server.close();
+    }
+    // `serve` runs no daemon: nothing to trigger.
+    expect((await app.inject({ method: 'GET', url: '/v1/update', headers: auth })).statusCode).toBe(404);
+  });
+
   it('lists approvals and decides them once; an expired one cannot be approved', async () => {
     const open = await journal.createApproval({
       id: 'ap-1',
