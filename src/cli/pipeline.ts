@@ -60,6 +60,8 @@ export interface Pipeline {
   scan(selection?: ScanSelection): Promise<ScanDeps>;
   evaluation(): Promise<EvaluationDeps>;
   updaters(): Updaters;
+  /** The Helm client of this run (one per process). */
+  helm(): HelmClient;
   checker(): HealthChecker;
   workflow(): WorkflowDeps;
 }
@@ -114,6 +116,7 @@ export async function openPipeline(ctx: CliContext, observers: PipelineObservers
     journal,
     scan: (selection) => scanDependencies(ctx, selection),
     evaluation: () => evaluationDependencies(ctx),
+    helm: helmClient,
     updaters() {
       updaters ??= createUpdaters({
         ...(config.helm.enabled

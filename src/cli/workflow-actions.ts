@@ -13,14 +13,14 @@ import {
   type UpdateResult,
 } from '../orchestrator/run-update.js';
 import { evaluateAsset } from '../scan/evaluate.js';
-import type { Journal } from '../state/types.js';
 import type { UpdateTarget } from '../updaters/types.js';
 import type { HistoryOptions } from './commands/history.js';
 import type { RollbackOptions } from './commands/rollback.js';
 import type { UpdateOptions } from './commands/update.js';
 import type { CliContext } from './context.js';
 import { formatTime } from './output.js';
-import { findLiveAsset, openPipeline } from './pipeline.js';
+import { findLiveAsset, openPipeline, type Pipeline } from './pipeline.js';
+import { splitChartRef } from '../helm/output.js';
 import { withProgress } from './progress.js';
 import type { ProgressReporter } from '../updaters/types.js';
 
@@ -160,11 +160,24 @@ function withoutWorkflow(facts: Record<string, unknown>): Record<string, unknown
  * Where a rollback goes: a Helm revision; a named version (through the facts of the update that left it,
  * when there is one); or, by default, the version before the last successful update to what runs now.
  */
-async function planRollback(journal: Journal, asset: Asset, options: RollbackOptions): Promise<RollbackPlan> {
+async function planRollback(
+  pipeline: Pipeline,
+  asset: Asset,
+  options: RollbackOptions,
+): Promise<RollbackPlan> {
+  const journal = pipeline.journal;
   if (options.revision !== undefined) {
     if (asset.kind !== 'helm') throw new UsageError('--revision applies to Helm releases only');
+    // The journal records the chart version the revision holds, not just its number.
+    const history = await pipeline.helm().history(asset.name, asset.namespace);
+    const revision = history.find((entry) => entry.revision === options.revision);
+    if (!revision) {
+      throw new NotFoundError(`${asset.id} has no revision ${options.revision}`, {
+        hint: `its revisions: ${history.map((entry) => entry.revision).join(', ') || 'none'} (\`helm history ${asset.name} -n ${asset.namespace}\`)`,
+      });
+    }
     return {
-      target: { version: `revision ${options.revision}` },
+      target: { version: splitChartRef(revision.chart).version },
       rollbackTo: { revision: options.revision },
     };
   }
@@ -197,7 +210,7 @@ export async function runRollbackCommand(
   const result = await withProgress(ctx, async (progress) => {
     const { pipeline, deps, timeoutMs } = await startWorkflow(ctx, options.timeout, progress);
     const asset = await findLiveAsset(pipeline, argument, options.namespace);
-    const plan = await planRollback(pipeline.journal, asset, options);
+    const plan = await planRollback(pipeline, asset, options);
     progress(`${asset.id}: rolling back from ${asset.current.version} to ${plan.target.version}`);
     return runManualRollback(deps, {
       asset,

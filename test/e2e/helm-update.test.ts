@@ -78,6 +78,15 @@ describe.each(HELM_BINARIES)('Helm release updates with %s', (helm) => {
     const journal = await ws.journal();
     const events = (await journal.auditEvents({ assetId: id })).map((e) => e.type);
     expect(events).toEqual(expect.arrayContaining(['update.started', 'update.succeeded']));
+
+    // A manual rollback to Helm revision 1 is journaled with the chart version that revision holds.
+    const rollback = await ws.cli(['rollback', id, '--revision', '1']);
+    expect(rollback.code, said(rollback)).toBe(0);
+    expect(rollback.json).toMatchObject({ update: { fromVersion: '1.1.0', toVersion: '1.0.0' } });
+    await waitForDeployment(ns, 'web', loadEnvironment().fixtures.chartVersions['1.0.0']);
+    const missing = await ws.cli(['rollback', id, '--revision', '99']);
+    expect(missing.code, said(missing)).toBe(8);
+    expect(said(missing)).toMatch(/has no revision 99/);
   });
 
   it('rolls back a crashlooping upgrade, remembers the version, and neither plan nor update tries it again', async () => {
