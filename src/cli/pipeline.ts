@@ -152,6 +152,7 @@ export async function openPipeline(ctx: CliContext, observers: PipelineObservers
                   client: dockerClient(),
                   hostName: dockerHostName(config.docker.host),
                   defaultPolicy: config.defaultPolicy,
+                  removeOldImage: config.docker.cleanup,
                   // Pulls from registries that need credentials: the same store the lookups use.
                   credentials: dockerCredentialsFrom(credentialStoreFromConfig(config, ctx.io.env)),
                   clock,

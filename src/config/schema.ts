@@ -84,6 +84,14 @@ const docker = z
       .default('unix:///var/run/docker.sock')
       .meta({ description: 'Docker Engine API: unix:///path or tcp://host:port.' }),
     enabled: z.boolean().default(true),
+    watchAll: z.boolean().default(false).meta({
+      description:
+        "Watch every running container (Watchtower's default), not only those labelled safe-updater.io/enable=true; a label set to false still opts a container out.",
+    }),
+    cleanup: z.boolean().default(false).meta({
+      description:
+        "Remove the previous image after a verified update when no container uses it any more (Watchtower's --cleanup).",
+    }),
   })
   .meta({ description: 'Docker containers.' });
 

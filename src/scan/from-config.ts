@@ -194,6 +194,7 @@ export async function scanDependencies(ctx: CliContext, selection: ScanSelection
           docker: () => ({
             client: new DockerClient({ host: config.docker.host }),
             hostName: dockerHostName(config.docker.host),
+            all: config.docker.watchAll,
             defaultPolicy: config.defaultPolicy,
             healthChecks,
           }),

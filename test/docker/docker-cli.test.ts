@@ -53,11 +53,14 @@ afterAll(async () => {
 
 const CLI_ENV = { ...process.env, SAFE_UPDATER_ACTOR: 'docker-cli-test', SAFE_UPDATER_LOG_LEVEL: 'warn' };
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  config: string = configPath,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [CLI, '--config', configPath, '--output', 'json', ...args],
+      [CLI, '--config', config, '--output', 'json', ...args],
       { cwd: dir, timeout: 240_000, env: CLI_ENV },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -195,4 +198,54 @@ describe('safe-updater update docker/…', () => {
       expect(await containersOf(client, name)).toEqual([name]);
     },
   );
+});
+
+describe("Watchtower's habits: every container, and the old image cleaned up", () => {
+  it('watches unlabelled containers with docker.watchAll (an explicit false still opts out), removes the old image with docker.cleanup', async () => {
+    const env = loadEnvironment();
+    const base = {
+      state: `sqlite://${statePath}`,
+      kubernetes: { enabled: false },
+      helm: { enabled: false },
+      registries: [{ host: env.registries.anonymous.host, insecure: true }],
+      defaultPolicy: 'all',
+      rollback: { timeout: '90s', monitor: '2s' },
+    };
+    const optIn = join(dir, 'opt-in.yaml');
+    const all = join(dir, 'all.yaml');
+    writeFileSync(optIn, stringify({ ...base, docker: { host: env.docker.host } }));
+    writeFileSync(
+      all,
+      stringify({ ...base, docker: { host: env.docker.host, watchAll: true, cleanup: true } }),
+    );
+    const plain = uniqueName('plain');
+    const excluded = uniqueName('optout');
+    made.push(plain, excluded);
+    // v-prefixed tags: no other suite runs them, so the old image is free to go after the update.
+    await runApp(client, plain, { tag: 'v1.0.0', extra: { Labels: {} } });
+    await runApp(client, excluded, {
+      tag: 'v1.0.0',
+      extra: { Labels: { 'com.centurylinklabs.watchtower.enable': 'false' } },
+    });
+    const listed = async (config: string): Promise<string[]> => {
+      const scan = await cli(['scan', '--kind', 'docker'], config);
+      expect(scan.code, scan.stderr).toBe(0);
+      return (JSON.parse(scan.stdout) as { assets: { id: string }[] }).assets.map((a) => a.id);
+    };
+    expect(await listed(optIn)).not.toContain(`docker/local/${plain}`);
+    const everything = await listed(all);
+    expect(everything).toContain(`docker/local/${plain}`);
+    expect(everything).not.toContain(`docker/local/${excluded}`);
+
+    // The opted-out container holds v1.0.0 too; without it, the image is unused after the update.
+    await removeApp(client, excluded);
+    const oldImage = (await client.inspectContainer(plain)).Image;
+    const update = await cli(
+      ['update', `docker/local/${plain}`, '--to-version', 'v1.1.0', '--timeout', '120'],
+      all,
+    );
+    expect(update.code, update.stdout + update.stderr).toBe(0);
+    expect((await client.inspectContainer(plain)).Config.Image).toMatch(/:v1\.1\.0$/);
+    expect(await client.findImage(oldImage)).toBeUndefined();
+  });
 });
