@@ -33,7 +33,7 @@ describe('Docker rollback', () => {
     await suite.client.exec(name, ['sh', '-c', 'echo precious > /data/state'], { timeoutMs: 30_000 });
     const before = await suite.client.inspectContainer(name);
     const asset = await discoverAsset(suite.client, name);
-    const { deps, journal } = newWorkflow(suite.client);
+    const { deps, journal } = await newWorkflow(suite.client);
 
     const result = await runUpdate(deps, request(asset, '1.2.0-crashloop'));
 
@@ -72,7 +72,7 @@ describe('Docker rollback', () => {
         timeoutMs: 2_000,
       },
     ];
-    const { deps } = newWorkflow(suite.client);
+    const { deps } = await newWorkflow(suite.client);
 
     const result = await runUpdate(deps, request(asset, '1.2.0-unready'));
 
@@ -96,7 +96,7 @@ describe('Docker rollback', () => {
     });
     const before = await suite.client.inspectContainer(name);
     const asset = await discoverAsset(suite.client, name);
-    const { deps } = newWorkflow(suite.client);
+    const { deps } = await newWorkflow(suite.client);
 
     const result = await runUpdate(deps, request(asset, '1.1.0'));
 
@@ -138,7 +138,7 @@ describe('Docker rollback', () => {
       applied.push(asset.name);
       await apply(asset, target, facts, ctx);
     };
-    const { deps } = newWorkflow(suite.client, updater);
+    const { deps } = await newWorkflow(suite.client, updater);
 
     const { order, cycles } = orderByDependencies(
       assets.map((asset) => ({ name: asset.name, dependsOn: asset.container?.dependsOn ?? [], asset })),

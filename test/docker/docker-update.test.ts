@@ -103,7 +103,7 @@ describe('Docker update through the workflow', () => {
       },
       { name: 'marker', type: 'exec', command: ['cat', '/data/marker'], retries: 5 },
     ];
-    const { deps } = newWorkflow(suite.client);
+    const { deps } = await newWorkflow(suite.client);
 
     const result = await runUpdate(deps, {
       asset,
@@ -139,7 +139,7 @@ describe('Docker update through the workflow', () => {
     await runApp(suite.client, name, { tag: 'latest', pull: false });
     const asset = await discoverAsset(suite.client, name);
     expect(asset.current).toEqual({ version: 'latest', digest: older });
-    const { deps } = newWorkflow(suite.client);
+    const { deps } = await newWorkflow(suite.client);
 
     const result = await runUpdate(deps, {
       asset,
@@ -165,7 +165,7 @@ describe('Docker update through the workflow', () => {
     });
     const before = await suite.client.inspectContainer(name);
     const asset = await discoverAsset(suite.client, name);
-    const { deps } = newWorkflow(suite.client);
+    const { deps } = await newWorkflow(suite.client);
 
     const result = await runUpdate(deps, {
       asset,

@@ -22,7 +22,7 @@ import {
   type DockerUpdater,
 } from '../../src/updaters/docker/index.js';
 import { loadEnvironment } from '../support/env.js';
-import { MemoryJournal } from '../support/memory-journal.js';
+import { openJournal } from '../../src/state/journal.js';
 
 export const HOST_NAME = 'test';
 
@@ -137,10 +137,11 @@ export function newUpdater(client: DockerClient, options: { stableMs?: number } 
   });
 }
 
-/** The real write-ahead workflow (run-update) over the Docker updater, with an in-memory journal. */
-export function newWorkflow(client: DockerClient, updater: DockerUpdater = newUpdater(client)) {
+/** The real write-ahead workflow (run-update) over the Docker updater, with the real journal on in-memory SQLite. */
+export async function newWorkflow(client: DockerClient, updater: DockerUpdater = newUpdater(client)) {
   const clock = systemClock;
-  const journal = new MemoryJournal(clock);
+  const journal = await openJournal('sqlite::memory:', { clock });
+  await journal.migrate();
   const deps: WorkflowDeps = {
     journal,
     updaters: createUpdaters({ docker: () => updater }),
