@@ -97,8 +97,7 @@ export function register(program: Command, ctx: CliContext): void {
       const lines: StatusLine[] = await mapWithConcurrency(rows, 16, async (row) => ({
         row,
         last: latest.get(row.id),
-        evaluation:
-          deps && row.snapshot ? await evaluateAsset(row.snapshot as Asset, deps) : undefined,
+        evaluation: deps && row.snapshot ? await evaluateAsset(row.snapshot as Asset, deps) : undefined,
       }));
       if (options.lookup) {
         const code = scanExitCode({
