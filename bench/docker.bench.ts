@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const rollbackName = uniqueName('bench-rb');
   try {
     await mapWithConcurrency(names, CONCURRENCY, (name) => runApp(client, name, { tag: '1.0.0' }));
-    const { deps } = newWorkflow(client, newUpdater(client, { stableMs: STABLE_MS }));
+    const { deps } = await newWorkflow(client, newUpdater(client, { stableMs: STABLE_MS }));
     const assets = await Promise.all(names.map((name) => discoverAsset(client, name)));
     for (const asset of assets)
       asset.healthChecks = [{ name: 'alive', type: 'exec', command: ['sh', '-c', 'test -d /data'] }];
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
       if (!health.healthy && !detectedAt) detectedAt = Date.now();
       return health;
     };
-    const rollbackDeps = newWorkflow(client, updater).deps;
+    const rollbackDeps = (await newWorkflow(client, updater)).deps;
     const t0 = Date.now();
     const rolled = await runUpdate(rollbackDeps, {
       asset,
