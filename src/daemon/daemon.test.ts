@@ -436,4 +436,34 @@ describe('the queue lives in the journal', () => {
     expect(lookedUp.slice(1, 3)).toEqual([['fast'], ['fast']]);
     expect((await triggers()).sort().slice(0, 3)).toEqual(['schedule', 'schedule', 'start']);
   });
+
+  it("holds a paused asset's queued update until a resume from another process, then runs it", async () => {
+    const { deps, journal, updater } = await harness();
+    await runCycles({ ...deps, windowGate: () => 'closed' }, 1);
+    const [queued] = await journal.listUpdates({ assetId: 'helm/demo/web' });
+    expect(queued?.state).toBe('queued');
+    // `safe-updater pause` in another process: only the journal knows.
+    await journal.setPaused('helm/demo/web', true, 'freeze', 'cli:alice');
+
+    const controller = new AbortController();
+    const daemon = createDaemon(
+      { ...deps, clock: systemClock },
+      { ...OPTIONS, once: false, intervalMs: 3_600_000 },
+    );
+    const running = daemon.run(controller.signal);
+    const cycles = async () =>
+      (await journal.auditEvents({ limit: 100 })).filter((e) => e.type === 'daemon.cycle').length;
+    while ((await cycles()) < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await journal.getUpdate(queued?.id ?? ''))?.state).toBe('queued');
+    expect(daemon.control.scheduler.status().queued[0]?.waitingFor).toEqual({ type: 'asset-paused' });
+    expect(updater.live).toBe('1.0.0');
+
+    await journal.setPaused('helm/demo/web', false, null, 'cli:alice');
+    daemon.control.wake();
+    while (updater.live !== '1.1.0') await new Promise((resolve) => setTimeout(resolve, 5));
+    controller.abort(new Error('SIGTERM'));
+    await running;
+    expect(await journal.getUpdate(queued?.id ?? '')).toMatchObject({ state: 'succeeded' });
+  });
 });

@@ -353,6 +353,7 @@ export function createDaemon(
 
   /** Takes up the queue the journal holds (written by this or an earlier leader). */
   async function restoreQueue(): Promise<void> {
+    await syncPauses();
     const queued = await deps.journal.listUpdates({ states: ['queued'] });
     const batch: DaemonItem[] = [];
     for (const record of queued.reverse()) {
@@ -365,8 +366,22 @@ export function createDaemon(
     if (restored > 0) log.info({ restored }, `took up ${restored} queued updates from the journal`);
   }
 
+  /**
+   * Pauses set or lifted by another process (`safe-updater pause` on the CLI) reach the queue at each check:
+   * a paused asset's queued update waits for `resume` rather than being refused when its turn comes.
+   */
+  async function syncPauses(): Promise<void> {
+    const rows = await deps.journal.listAssets();
+    const paused = new Set(rows.filter((row) => row.paused).map((row) => row.id));
+    for (const assetId of paused) scheduler.pauseAsset(assetId);
+    for (const assetId of scheduler.status().pausedAssets) {
+      if (!paused.has(assetId)) scheduler.resumeAsset(assetId);
+    }
+  }
+
   async function cycle(trigger: CycleSummary['trigger'], select?: (asset: Asset) => boolean): Promise<void> {
     await expireApprovals();
+    await syncPauses();
     const regular = trigger === 'start' || trigger === 'interval';
     const report = await deps.scan({ signal: stop.signal, select: select ?? dueNow });
     const seen = report.assets.map((evaluation) => evaluation.asset);
