@@ -17,7 +17,7 @@ import { ConflictError, NotFoundError, UsageError } from '../core/errors.js';
 import { UPDATE_STATES, type UpdateState } from '../core/update-state.js';
 import { cancelQueuedUpdate } from '../orchestrator/run-update.js';
 import type { ApprovalState } from '../state/types.js';
-import { bearerToken, matchesAny } from './auth.js';
+import { refuseWithoutToken } from './auth.js';
 import type { ServerDeps } from './app.js';
 
 const ACTOR = 'api';
@@ -35,16 +35,9 @@ export async function registerApi(
   api: FastifyInstance,
   deps: ServerDeps & Required<Pick<ServerDeps, 'clock'>>,
 ): Promise<void> {
-  api.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const token = bearerToken(request.headers.authorization);
-    if (token === undefined || !matchesAny(token, deps.apiTokens)) {
-      return reply
-        .status(401)
-        .header('www-authenticate', 'Bearer realm="safe-updater"')
-        .send({ error: 'a valid bearer token is required' });
-    }
-    return undefined;
-  });
+  api.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) =>
+    refuseWithoutToken(request, reply, deps.apiTokens),
+  );
 
   api.get('/assets', async () => {
     const [assets, latest] = await Promise.all([

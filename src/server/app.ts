@@ -24,7 +24,7 @@ import type { Approval, Journal } from '../state/types.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { registerApi } from './api.js';
-import { bearerToken, matchesAny } from './auth.js';
+import { refuseWithoutToken } from './auth.js';
 import { registerRegistryHooks, type RegistryHookOptions } from './hooks.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { QueueStatus } from '../orchestrator/queue.js';
@@ -113,13 +113,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       method: ['GET', 'POST'],
       url: '/v1/update',
       handler: async (request, reply) => {
-        const token = bearerToken(request.headers.authorization);
-        if (token === undefined || !matchesAny(token, deps.apiTokens)) {
-          return reply
-            .status(401)
-            .header('www-authenticate', 'Bearer realm="safe-updater"')
-            .send({ error: 'a valid bearer token is required' });
-        }
+        const refused = refuseWithoutToken(request, reply, deps.apiTokens);
+        if (refused) return refused;
         const query = request.query as Record<string, string | undefined>;
         const images = (query.image ?? '')
           .split(',')

@@ -3,6 +3,7 @@
  * lengths and the comparison time says nothing about the secret's length either.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 function digest(value: string | Buffer): Buffer {
   return createHash('sha256').update(value).digest();
@@ -23,6 +24,20 @@ export function matchesAny(given: string, expected: readonly string[]): boolean 
 export function bearerToken(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   return match?.[1];
+}
+
+/** Answers 401 (and returns the reply) unless the request carries one of the bearer tokens. */
+export function refuseWithoutToken(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  tokens: readonly string[],
+): FastifyReply | undefined {
+  const token = bearerToken(request.headers.authorization);
+  if (token !== undefined && matchesAny(token, tokens)) return undefined;
+  return reply
+    .status(401)
+    .header('www-authenticate', 'Bearer realm="safe-updater"')
+    .send({ error: 'a valid bearer token is required' });
 }
 
 /** HMAC-SHA256 of the raw body, as `sha256=HEX` (GitHub's X-Hub-Signature-256 form) or bare hex. */
