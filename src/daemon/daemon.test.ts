@@ -168,8 +168,9 @@ describe('the daemon, one round at a time', () => {
     ]);
     sent.length = 0;
     setVerdict('blocked');
-    const daemon = createDaemon({ ...deps, workflow }, OPTIONS);
-    await daemon.run(new AbortController().signal);
+    // Two processes one after the other: the version is announced once (the audit trail remembers it).
+    await once({ workflow });
+    await once({ workflow });
     expect(sent).toEqual([
       ['update.available', expect.objectContaining({ assetId: 'helm/demo/web', from: '1.0.0', to: '1.1.0' })],
     ]);

@@ -279,19 +279,34 @@ export function createDaemon(
     });
   }
 
-  /** Versions this process has announced as available (monitor-only or blocked): told once, not each check. */
+  /**
+   * A version it may not apply (monitor-only, blocked by policy) is announced once, not at each check: the
+   * audit trail remembers it, so a restart or another replica does not announce it again.
+   */
   const announced = new Set<string>();
   async function announceAvailable(asset: Asset, decision: Decision): Promise<void> {
-    const key = `${asset.id}@${describeVersion(decision.candidate.target)}`;
+    const to = describeVersion(decision.candidate.target);
+    const key = `${asset.id}@${to}`;
     if (announced.has(key)) return;
     announced.add(key);
-    await notify('update.available', {
+    const earlier = await deps.journal.auditEvents({ assetId: asset.id, limit: 100 });
+    if (earlier.some((event) => event.type === 'update.available' && event.data.to === to)) return;
+    const payload = {
       assetId: asset.id,
       from: describeVersion(asset.current),
-      to: describeVersion(decision.candidate.target),
+      to,
       updateType: decision.candidate.updateType,
       reason: asset.monitorOnly ? 'monitor-only' : decision.reasons.join('; '),
+    };
+    await deps.journal.audit({
+      at: deps.clock.now(),
+      assetId: asset.id,
+      updateId: null,
+      type: 'update.available',
+      actor: ACTOR,
+      data: payload,
     });
+    await notify('update.available', payload);
   }
 
   /**
