@@ -16,7 +16,6 @@ import type { Journal, UpdateRecord } from '../../src/state/types.js';
 import {
   clients,
   createNamespace,
-  createWorkload,
   deleteNamespace,
   demoImage,
   pollUntil,
@@ -26,6 +25,7 @@ import { waitForDeployment } from '../e2e/support.js';
 import { postgres } from '../state/backends.js';
 import {
   createDaemonWorkspace,
+  deployApp,
   postImagePushed,
   readyLeader,
   waitForExit,
@@ -122,14 +122,7 @@ describe('two watch replicas on one Kubernetes Lease and one PostgreSQL journal'
     ns = await createNamespace(kube, 'daemon-lease');
     cleanups.push(() => deleteNamespace(kube, ns));
     assetId = `k8s/${ns}/deployment/app/container/app`;
-    await createWorkload(kube, {
-      kind: 'Deployment',
-      namespace: ns,
-      name: 'app',
-      image: demoImage('1.0.0'),
-      annotations: { 'safe-updater.io/policy': 'minor' },
-    });
-    await waitForDeployment(ns, 'app', '1.0.0');
+    await deployApp(ns, { 'safe-updater.io/policy': 'minor' });
     // A schema of its own, migrated here so that the two replicas do not race to create the tables.
     const store = await postgres.create();
     cleanups.push(() => store.cleanup());

@@ -10,17 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openJournal } from '../../src/state/journal.js';
 import type { Transition, UpdateRecord } from '../../src/state/types.js';
 import { waitForDeployment } from '../e2e/support.js';
-import {
-  clients,
-  createNamespace,
-  createWorkload,
-  deleteNamespace,
-  demoImage,
-  pollUntil,
-} from '../kubernetes/cluster.js';
+import { clients, createNamespace, createWorkload, demoImage, pollUntil } from '../kubernetes/cluster.js';
 import {
   API_TOKEN,
   createDaemonWorkspace,
+  tearDown,
   waitForExit,
   type DaemonProcess,
   type DaemonWorkspace,
@@ -113,11 +107,7 @@ describe('the daemon queue: 20 updates, at most 2 at a time, on the kwok cluster
     url = await daemon.url();
   }, 600_000);
 
-  afterAll(async () => {
-    daemon?.kill();
-    ws?.cleanup();
-    if (ns) await deleteNamespace(kube, ns).catch(() => undefined);
-  });
+  afterAll(() => tearDown({ daemon, ws, namespace: ns }));
 
   it('queues all 20 in the journal; a cancelled one never runs, a paused one waits', async () => {
     const queued = await pollUntil(

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadEnvironment, repoRoot } from '../support/env.js';
-import { pollUntil } from '../kubernetes/cluster.js';
+import { clients, createWorkload, deleteNamespace, demoImage, pollUntil } from '../kubernetes/cluster.js';
+import { waitForDeployment } from '../e2e/support.js';
 
 export const CLI = join(repoRoot, 'dist', 'cli', 'main.js');
 export const API_TOKEN = 'daemon-test-token-0123456789abcdef';
@@ -158,4 +159,27 @@ export function postImagePushed(url: string, image: string, secret = HOOK_SECRET
     headers: { 'content-type': 'application/json', 'x-webhook-secret': secret },
     body: JSON.stringify({ repository: image.slice(0, at), tag: image.slice(at + 1) }),
   });
+}
+
+/** Deployment `app` on demo image 1.0.0 with these annotations in `namespace`, rolled out. */
+export async function deployApp(namespace: string, annotations: Record<string, string>): Promise<void> {
+  await createWorkload(clients(), {
+    kind: 'Deployment',
+    namespace,
+    name: 'app',
+    image: demoImage('1.0.0'),
+    annotations,
+  });
+  await waitForDeployment(namespace, 'app', '1.0.0');
+}
+
+/** afterAll of a daemon suite: the process killed, its workspace and namespace removed. */
+export async function tearDown(run: {
+  daemon?: DaemonProcess;
+  ws?: DaemonWorkspace;
+  namespace?: string;
+}): Promise<void> {
+  run.daemon?.kill();
+  run.ws?.cleanup();
+  if (run.namespace) await deleteNamespace(clients(), run.namespace).catch(() => undefined);
 }

@@ -13,7 +13,6 @@ import { loadEnvironment } from '../support/env.js';
 import {
   clients,
   createNamespace,
-  createWorkload,
   deleteNamespace,
   demoImage,
   pollUntil,
@@ -24,7 +23,9 @@ import {
   API_TOKEN,
   HOOK_SECRET,
   createDaemonWorkspace,
+  deployApp,
   getJson,
+  tearDown,
   waitForExit,
   type DaemonProcess,
   type DaemonWorkspace,
@@ -60,14 +61,10 @@ describe('watch: the daemon against the kwok cluster', () => {
   beforeAll(async () => {
     ns = await createNamespace(kube, 'daemon');
     assetId = `k8s/${ns}/deployment/app/container/app`;
-    await createWorkload(kube, {
-      kind: 'Deployment',
-      namespace: ns,
-      name: 'app',
-      image: demoImage('1.0.0'),
-      annotations: { 'safe-updater.io/policy': 'minor', 'safe-updater.io/health-check': 'registry-port' },
+    await deployApp(ns, {
+      'safe-updater.io/policy': 'minor',
+      'safe-updater.io/health-check': 'registry-port',
     });
-    await waitForDeployment(ns, 'app', '1.0.0');
     // A check that passes (the registry's port), so the health-check latency histogram has a sample.
     const [host, port] = loadEnvironment().registries.anonymous.host.split(':');
     ws = createDaemonWorkspace([ns], {
@@ -77,11 +74,7 @@ describe('watch: the daemon against the kwok cluster', () => {
     url = await daemon.url();
   });
 
-  afterAll(async () => {
-    daemon?.kill();
-    ws?.cleanup();
-    if (ns) await deleteNamespace(kube, ns).catch(() => undefined);
-  });
+  afterAll(() => tearDown({ daemon, ws, namespace: ns }));
 
   it('updates the Deployment to the newest minor version on its first round', async () => {
     const succeeded = await pollUntil(
@@ -211,14 +204,7 @@ describe('watch --once', () => {
   async function deploymentUnder(policy: string): Promise<string> {
     const ns = await createNamespace(kube, 'daemon-once');
     cleanups.push(() => deleteNamespace(kube, ns));
-    await createWorkload(kube, {
-      kind: 'Deployment',
-      namespace: ns,
-      name: 'app',
-      image: demoImage('1.0.0'),
-      annotations: { 'safe-updater.io/policy': policy },
-    });
-    await waitForDeployment(ns, 'app', '1.0.0');
+    await deployApp(ns, { 'safe-updater.io/policy': policy });
     return ns;
   }
 

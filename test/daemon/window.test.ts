@@ -7,15 +7,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openJournal } from '../../src/state/journal.js';
 import { waitForDeployment } from '../e2e/support.js';
+import { clients, createNamespace, pollUntil } from '../kubernetes/cluster.js';
 import {
-  clients,
-  createNamespace,
-  createWorkload,
-  deleteNamespace,
-  demoImage,
-  pollUntil,
-} from '../kubernetes/cluster.js';
-import { createDaemonWorkspace, waitForExit, type DaemonProcess, type DaemonWorkspace } from './support.js';
+  createDaemonWorkspace,
+  deployApp,
+  tearDown,
+  waitForExit,
+  type DaemonProcess,
+  type DaemonWorkspace,
+} from './support.js';
 
 const kube = clients();
 
@@ -33,14 +33,7 @@ describe('an update window on the kwok cluster', () => {
 
   beforeAll(async () => {
     ns = await createNamespace(kube, 'window');
-    await createWorkload(kube, {
-      kind: 'Deployment',
-      namespace: ns,
-      name: 'app',
-      image: demoImage('1.0.0'),
-      annotations: { 'safe-updater.io/policy': 'windowed' },
-    });
-    await waitForDeployment(ns, 'app', '1.0.0');
+    await deployApp(ns, { 'safe-updater.io/policy': 'windowed' });
     // Room for a few checks while the window is closed.
     opensAt = nextOpening(30_000);
     const minute = opensAt.getUTCMinutes();
@@ -56,11 +49,7 @@ describe('an update window on the kwok cluster', () => {
     daemon = ws.start(['watch', '--interval', '3s']);
   });
 
-  afterAll(async () => {
-    daemon?.kill();
-    ws?.cleanup();
-    if (ns) await deleteNamespace(kube, ns).catch(() => undefined);
-  });
+  afterAll(() => tearDown({ daemon, ws, namespace: ns }));
 
   it('starts nothing while the window is closed, then updates once it opens', async () => {
     const journal = await openJournal(`sqlite://${ws.statePath}`);
